@@ -1,0 +1,66 @@
+// fer - facial expression recognition for C++17, header-only, on plain CPUs.
+//
+// ============================================================================================
+// USER MANUAL
+// ============================================================================================
+//
+// What it does
+//   Finds faces in pictures and video frames and says which of seven expressions each shows
+//   (angry, disgust, fear, happy, sad, surprise, neutral). This version provides the image layer
+//   that the detector and the classifier build on; see README.md for what is implemented now.
+//
+// Quick start
+//   #include <fer/fer.hpp>
+//
+//   fer::Image photo = fer::load_image("group.jpg");            // rgb by default
+//   fer::Image gray = fer::to_gray(photo);                       // BT.601, OpenCV-compatible
+//   fer::Image small = fer::resize_area(gray, 320, 240);
+//   fer::draw_rectangle(photo.mutable_view(), {40, 30, 120, 120}, {0, 200, 0});
+//   fer::draw_label(photo.mutable_view(), {40, 30, 120, 120}, "face", {0, 200, 0});
+//   fer::save_image("annotated.png", photo);
+//
+//   Caller pixels are used in place through views:
+//   fer::ImageView frame(pixels, width, height, fer::PixelFormat::bgr, stride_in_bytes);
+//
+// Building
+//   CMake: find_package(fer CONFIG REQUIRED) and target_link_libraries(app PRIVATE fer::fer).
+//   pkg-config: pkg-config --cflags --libs fer.
+//   Requires Eigen 3.4 and stb (Debian: libeigen3-dev, libstb-dev). fer itself is header-only;
+//   stb's image codecs are linked from Debian's libstb.
+//
+// Conventions
+//   - Pixels are 8-bit, interleaved gray, rgb or bgr; views carry their format and row stride.
+//   - Rectangles are {x, y, width, height} in pixels, origin top-left.
+//   - Functions take views and return new images; they never modify their inputs, except the
+//     drawing functions, which draw onto the view they are given.
+//
+// Errors
+//   Every failure throws fer::error (fer/error.hpp), whose what() is one line naming what was
+//   wrong, what was expected and what was found. Inputs from outside (image files, caller
+//   buffers) are validated before use; sizes are bounded by fer/limits.hpp before allocation.
+//   The library never prints and never aborts.
+//
+// Threads
+//   Functions are reentrant: they share no mutable state, so different threads may call them
+//   freely; several threads may read one image at the same time.
+//
+// Headers (each usable on its own)
+//   fer/error.hpp      fer::error, FER_ASSERT
+//   fer/limits.hpp     every hard limit
+//   fer/image.hpp      PixelFormat, Rect, ImageView, MutableImageView, Image
+//   fer/imgproc.hpp    convert, to_gray, crop, resize_bilinear, resize_area, equalize_histogram
+//   fer/integral.hpp   integral and squared integral images
+//   fer/io.hpp         load_image, decode_image, save_image, encode_png, encode_jpeg
+//   fer/draw.hpp       draw_rectangle, fill_rectangle, draw_text, draw_label
+//   fer/version.hpp    FER_VERSION_STRING
+// ============================================================================================
+#pragma once
+
+#include "draw.hpp"
+#include "error.hpp"
+#include "image.hpp"
+#include "imgproc.hpp"
+#include "integral.hpp"
+#include "io.hpp"
+#include "limits.hpp"
+#include "version.hpp"

@@ -1,0 +1,287 @@
+// fer/imgproc.hpp - pixel operations on 8-bit images: format conversion, crop, resize, histogram
+// equalization.
+//
+// All functions take read-only views and return new packed images; none modifies its input.
+// Each throws fer::error when given an empty view.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "error.hpp"
+#include "image.hpp"
+
+namespace fer {
+
+namespace detail {
+
+inline void require_nonempty(const ImageView& src, const char* operation) {
+    if (src.empty()) fail(operation, "a non-empty image", "an empty one");
+}
+
+// BT.601 luma (0.299 R + 0.587 G + 0.114 B) in 15-bit fixed point, rounded, exactly as OpenCV 4's
+// cvtColor(..., COLOR_RGB2GRAY) computes it, so that detections on our gray images can be compared
+// with OpenCV's pixel for pixel. The weights sum to 2^15, so white stays 255.
+constexpr std::uint8_t luma_bt601(std::uint8_t r, std::uint8_t g, std::uint8_t b) {
+    return static_cast<std::uint8_t>((9798 * r + 19235 * g + 3735 * b + (1 << 14)) >> 15);
+}
+
+}  // namespace detail
+
+// The same pixels in another format. gray -> rgb/bgr replicates the gray value; rgb/bgr -> gray
+// uses BT.601 luma with OpenCV's rounding; rgb <-> bgr swaps channels.
+// Throws: fer::error if src is empty.
+inline Image convert(const ImageView& src, PixelFormat to) {
+    detail::require_nonempty(src, "convert");
+    Image dst(src.width(), src.height(), to);
+    const PixelFormat from = src.format();
+    const bool src_rgb = from == PixelFormat::rgb;  // channel order of a 3-channel source
+    const bool dst_rgb = to == PixelFormat::rgb;
+    for (int y = 0; y < src.height(); ++y) {
+        const std::uint8_t* s = src.row(y);
+        std::uint8_t* d = dst.row(y);
+        const int w = src.width();
+        if (from == to) {
+            std::copy(s, s + std::ptrdiff_t{w} * src.channels(), d);
+        } else if (from == PixelFormat::gray) {
+            for (int x = 0; x < w; ++x) d[3 * x] = d[3 * x + 1] = d[3 * x + 2] = s[x];
+        } else if (to == PixelFormat::gray) {
+            const int ri = src_rgb ? 0 : 2;
+            const int bi = 2 - ri;
+            for (int x = 0; x < w; ++x)
+                d[x] = detail::luma_bt601(s[3 * x + ri], s[3 * x + 1], s[3 * x + bi]);
+        } else {
+            FER_ASSERT(src_rgb != dst_rgb);
+            for (int x = 0; x < w; ++x) {
+                d[3 * x] = s[3 * x + 2];
+                d[3 * x + 1] = s[3 * x + 1];
+                d[3 * x + 2] = s[3 * x];
+            }
+        }
+    }
+    return dst;
+}
+
+// Shorthand for convert(src, PixelFormat::gray).
+inline Image to_gray(const ImageView& src) {
+    return convert(src, PixelFormat::gray);
+}
+
+// A copy of the part of `region` that lies inside the image ("crop with clamping").
+// Throws: fer::error if src is empty or region does not overlap the image.
+inline Image crop(const ImageView& src, const Rect& region) {
+    detail::require_nonempty(src, "crop");
+    const Rect inside = intersect(region, src.bounds());
+    if (inside.empty())
+        detail::fail("crop region",
+                     detail::concat("a rectangle overlapping the ", src.width(), "x", src.height(),
+                                    " image"),
+                     detail::concat("[", region.x, ", ", region.y, ", ", region.width, ", ",
+                                    region.height, "]"));
+    const ImageView part = src.subview(inside);
+    Image dst(inside.width, inside.height, src.format());
+    const std::ptrdiff_t row_bytes = dst.stride();
+    for (int y = 0; y < inside.height; ++y)
+        std::copy(part.row(y), part.row(y) + row_bytes, dst.row(y));
+    return dst;
+}
+
+namespace detail {
+
+// Bilinear taps along one axis with half-pixel centres: destination pixel d samples the source
+// at (d + 0.5) * src/dst - 0.5, clamped to the edge pixels. Weights are 11-bit fixed point
+// (they sum to 2048), as in OpenCV's INTER_LINEAR for 8-bit images.
+struct LinearTaps {
+    std::vector<int> first;   // index of the left/top source pixel
+    std::vector<int> second;  // index of the right/bottom source pixel
+    std::vector<int> weight;  // weight of `second`; `first` gets 2048 - weight
+};
+
+inline constexpr int linear_weight_bits = 11;
+inline LinearTaps linear_taps(int src_size, int dst_size) {
+    LinearTaps taps;
+    taps.first.resize(dst_size);
+    taps.second.resize(dst_size);
+    taps.weight.resize(dst_size);
+    const double scale = double(src_size) / double(dst_size);
+    for (int d = 0; d < dst_size; ++d) {
+        const double pos = (d + 0.5) * scale - 0.5;
+        int i = int(std::floor(pos));
+        double frac = pos - i;
+        if (i < 0) {
+            i = 0;
+            frac = 0.0;
+        }
+        if (i >= src_size - 1) {
+            i = src_size - 1;
+            frac = 0.0;
+        }
+        taps.first[d] = i;
+        taps.second[d] = std::min(i + 1, src_size - 1);
+        taps.weight[d] = int(std::lround(frac * (1 << linear_weight_bits)));
+    }
+    return taps;
+}
+
+}  // namespace detail
+
+// Bilinear resize with half-pixel centres and edge clamping (OpenCV's INTER_LINEAR convention).
+// Each output differs from the exact bilinear value by at most 1 (11-bit fixed-point weights).
+// Throws: fer::error if src is empty or the new size breaks fer/limits.hpp.
+inline Image resize_bilinear(const ImageView& src, int width, int height) {
+    detail::require_nonempty(src, "resize_bilinear");
+    detail::check_image_size(width, height);
+    const int ch = src.channels();
+    const detail::LinearTaps tx = detail::linear_taps(src.width(), width);
+    const detail::LinearTaps ty = detail::linear_taps(src.height(), height);
+    constexpr int one = 1 << detail::linear_weight_bits;
+
+    // Horizontal pass of a source row into 2048-scaled integers. Two rows stay cached because
+    // neighbouring output rows share source rows; `keep` is the slot the caller still reads.
+    std::vector<int> rows[2] = {std::vector<int>(std::size_t(width) * ch),
+                                std::vector<int>(std::size_t(width) * ch)};
+    int cached[2] = {-1, -1};
+    auto horizontal = [&](int sy, int keep) -> int {
+        for (int k = 0; k < 2; ++k)
+            if (cached[k] == sy) return k;
+        const int slot = keep == 0 ? 1 : 0;
+        const std::uint8_t* s = src.row(sy);
+        int* out = rows[slot].data();
+        for (int x = 0; x < width; ++x) {
+            const std::uint8_t* a = s + std::ptrdiff_t{tx.first[x]} * ch;
+            const std::uint8_t* b = s + std::ptrdiff_t{tx.second[x]} * ch;
+            const int wb = tx.weight[x];
+            for (int c = 0; c < ch; ++c) out[x * ch + c] = a[c] * (one - wb) + b[c] * wb;
+        }
+        cached[slot] = sy;
+        return slot;
+    };
+
+    Image dst(width, height, src.format());
+    constexpr int shift = 2 * detail::linear_weight_bits;
+    for (int y = 0; y < height; ++y) {
+        const int top_slot = horizontal(ty.first[y], -1);
+        const std::vector<int>& top = rows[top_slot];
+        const std::vector<int>& bottom = rows[horizontal(ty.second[y], top_slot)];
+        const int wb = ty.weight[y];
+        std::uint8_t* d = dst.row(y);
+        for (int i = 0; i < width * ch; ++i) {
+            const std::int64_t v = std::int64_t{top[i]} * (one - wb) + std::int64_t{bottom[i]} * wb;
+            d[i] = static_cast<std::uint8_t>((v + (std::int64_t{1} << (shift - 1))) >> shift);
+        }
+    }
+    return dst;
+}
+
+namespace detail {
+
+// Box-filter taps along one axis: destination pixel d averages the source interval
+// [d * scale, (d + 1) * scale), each source pixel weighted by the length it overlaps.
+struct AreaTaps {
+    std::vector<int> begin;  // per destination pixel, range into index/weight
+    std::vector<int> index;
+    std::vector<float> weight;  // already divided by `scale`, so each range sums to 1
+};
+
+inline AreaTaps area_taps(int src_size, int dst_size) {
+    AreaTaps taps;
+    taps.begin.reserve(dst_size + 1);
+    const double scale = double(src_size) / double(dst_size);
+    for (int d = 0; d < dst_size; ++d) {
+        taps.begin.push_back(int(taps.index.size()));
+        const double lo = d * scale;
+        const double hi = (d + 1) * scale;
+        const int first = int(std::floor(lo));
+        const int last = std::min(src_size - 1, int(std::ceil(hi)) - 1);
+        for (int s = first; s <= last; ++s) {
+            const double overlap = std::min(hi, s + 1.0) - std::max(lo, double(s));
+            if (overlap <= 0.0) continue;
+            taps.index.push_back(s);
+            taps.weight.push_back(float(overlap / scale));
+        }
+    }
+    taps.begin.push_back(int(taps.index.size()));
+    return taps;
+}
+
+}  // namespace detail
+
+// Area (box-filter) resize: each output pixel is the average of the source area it covers, with
+// partly covered pixels weighted by their overlap. The right choice for shrinking; it does not
+// alias. Outputs are rounded to nearest; they differ from the exact average by at most 1.
+// Throws: fer::error if src is empty or the new size breaks fer/limits.hpp.
+inline Image resize_area(const ImageView& src, int width, int height) {
+    detail::require_nonempty(src, "resize_area");
+    detail::check_image_size(width, height);
+    const int ch = src.channels();
+    const detail::AreaTaps tx = detail::area_taps(src.width(), width);
+    const detail::AreaTaps ty = detail::area_taps(src.height(), height);
+
+    Image dst(width, height, src.format());
+    std::vector<float> horizontal(std::size_t(width) * ch);
+    std::vector<float> sum(std::size_t(width) * ch);
+    for (int y = 0; y < height; ++y) {
+        std::fill(sum.begin(), sum.end(), 0.0f);
+        for (int k = ty.begin[y]; k < ty.begin[y + 1]; ++k) {
+            // Horizontal pass of one contributing source row, then accumulate it with its weight.
+            const std::uint8_t* s = src.row(ty.index[k]);
+            for (int x = 0; x < width; ++x) {
+                for (int c = 0; c < ch; ++c) {
+                    float acc = 0.0f;
+                    for (int j = tx.begin[x]; j < tx.begin[x + 1]; ++j)
+                        acc += tx.weight[j] * s[std::ptrdiff_t{tx.index[j]} * ch + c];
+                    horizontal[x * ch + c] = acc;
+                }
+            }
+            const float wy = ty.weight[k];
+            for (std::size_t i = 0; i < sum.size(); ++i) sum[i] += wy * horizontal[i];
+        }
+        std::uint8_t* d = dst.row(y);
+        for (std::size_t i = 0; i < sum.size(); ++i)
+            d[i] = static_cast<std::uint8_t>(std::clamp(std::lround(sum[i]), 0L, 255L));
+    }
+    return dst;
+}
+
+// Histogram equalization of a gray image, with OpenCV's equalizeHist lookup table: the darkest
+// level present maps to 0 and the others to round(255 * (cdf(v) - cdf(min)) / (N - cdf(min))).
+// An image of one single level is returned unchanged.
+// Throws: fer::error if src is empty or not gray.
+inline Image equalize_histogram(const ImageView& src) {
+    detail::require_nonempty(src, "equalize_histogram");
+    if (src.format() != PixelFormat::gray)
+        detail::fail("equalize_histogram input format", "gray", to_string(src.format()));
+    std::int64_t histogram[256] = {};
+    for (int y = 0; y < src.height(); ++y) {
+        const std::uint8_t* s = src.row(y);
+        for (int x = 0; x < src.width(); ++x) ++histogram[s[x]];
+    }
+    const std::int64_t total = std::int64_t{src.width()} * src.height();
+    int lowest = 0;
+    while (histogram[lowest] == 0) ++lowest;
+
+    std::uint8_t lut[256];
+    for (int v = 0; v < 256; ++v) lut[v] = static_cast<std::uint8_t>(v);
+    if (histogram[lowest] != total) {
+        // OpenCV computes the table in float and rounds half to even; so do we, for equal output.
+        const float scale = 255.0f / float(total - histogram[lowest]);
+        std::int64_t cumulative = 0;
+        lut[lowest] = 0;
+        for (int v = lowest + 1; v < 256; ++v) {
+            cumulative += histogram[v];
+            lut[v] = static_cast<std::uint8_t>(
+                std::clamp(std::lrint(float(cumulative) * scale), 0L, 255L));
+        }
+    }
+    Image dst(src.width(), src.height(), PixelFormat::gray);
+    for (int y = 0; y < src.height(); ++y) {
+        const std::uint8_t* s = src.row(y);
+        std::uint8_t* d = dst.row(y);
+        for (int x = 0; x < src.width(); ++x) d[x] = lut[s[x]];
+    }
+    return dst;
+}
+
+}  // namespace fer

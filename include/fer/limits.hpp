@@ -1,0 +1,20 @@
+// fer/limits.hpp - every hard limit of the library, in one place.
+//
+// Inputs come from strangers (photos, model files, cascade files, video streams). Each limit below
+// is checked before anything of that size is allocated, and breaking it throws fer::error naming
+// the limit. The values are generous for real use and small enough that a hostile header cannot
+// make the library allocate more than a few hundred megabytes.
+#pragma once
+
+#include <cstdint>
+
+namespace fer::limits {
+
+// Longest image side in pixels, for decoded files and for caller buffers alike.
+inline constexpr int max_image_side = 16384;
+// Most pixels in one image (width * height): 64 megapixels, 192 MiB as RGB.
+inline constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
+// Largest encoded image file read from disk.
+inline constexpr std::int64_t max_image_file_bytes = std::int64_t{256} << 20;
+
+}  // namespace fer::limits

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the benchmarks for this CPU (-O3 -march=native) in build-bench/ and runs them, ours next
+# to OpenCV's in the same process. Extra arguments go to Google Benchmark.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+tools/install-deps.sh --test
+tools/fetch-assets.sh
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DFER_BUILD_BENCHMARKS=ON -DFER_NATIVE=ON \
+  -DFER_BUILD_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)"
+for b in build-bench/bench/fer_bench_*; do
+  "$b" --benchmark_counters_tabular=true "$@"
+done

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fetches the pinned npm packages that hold fer's sample photos (and, later, pretrained models),
+# checks each tarball against its published integrity hash, and unpacks the files fer uses into
+# assets/ (ignored by git). Nothing is downloaded when the files are already there.
+# Usage: tools/fetch-assets.sh [DEST]      (default DEST: assets/ at the top of the repository)
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+dest=${1:-$top/assets}
+
+# name  version  integrity (from `npm view NAME@VERSION dist.integrity`)  directory under DEST
+packages=(
+  "@vladmandic/face-api 1.7.15 sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw== face-api"
+)
+# What to keep from each package, by directory: paths inside the tarball.
+keep_face_api=(package/LICENSE package/demo/sample1.jpg package/demo/sample2.jpg
+  package/demo/sample3.jpg package/demo/sample4.jpg package/demo/sample5.jpg package/demo/sample6.jpg
+  package/model/face_expression_model-weights_manifest.json package/model/face_expression_model.bin)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for entry in "${packages[@]}"; do
+  read -r name version integrity dir <<<"$entry"
+  stamp="$dest/$dir/.fetched-$version"
+  [[ -f "$stamp" ]] && continue
+  echo "fetch-assets: $name@$version" >&2
+  (cd "$work" && npm pack --silent "$name@$version" >/dev/null)
+  tarball=$(ls "$work"/*.tgz)
+  hex=$(sha512sum "$tarball" | cut -d' ' -f1)
+  actual="sha512-$(printf "$(sed 's/../\\x&/g' <<<"$hex")" | base64 -w0)"
+  if [[ "$actual" != "$integrity" ]]; then
+    echo "fetch-assets: $name@$version integrity mismatch: expected $integrity, found $actual" >&2
+    exit 1
+  fi
+  keep_var="keep_${dir//-/_}[@]"
+  rm -rf "${dest:?}/$dir"
+  mkdir -p "$dest/$dir"
+  tar -xzf "$tarball" -C "$work" "${!keep_var}"
+  for path in "${!keep_var}"; do
+    cp "$work/$path" "$dest/$dir/"
+  done
+  rm -f "$tarball"
+  touch "$stamp"
+done
