@@ -90,53 +90,55 @@ inline Image crop(const ImageView& src, const Rect& region) {
 
 namespace detail {
 
-// Bilinear taps along one axis with half-pixel centres: destination pixel d samples the source
-// at (d + 0.5) * src/dst - 0.5, clamped to the edge pixels. Weights are 11-bit fixed point
-// (they sum to 2048), as in OpenCV's INTER_LINEAR for 8-bit images.
+// Bilinear taps along one axis, computed as OpenCV 4 computes them for 8-bit INTER_LINEAR so that
+// our image pyramids are bit-identical to OpenCV's: destination pixel d samples the source at
+// (d + 0.5) * src/dst - 0.5 (in float); both weights are rounded separately to 11-bit fixed
+// point. Along x a sample left of the first or right of the last pixel takes that edge pixel with
+// full weight; along y the fraction is kept and both row indices are clamped instead.
 struct LinearTaps {
     std::vector<int> first;   // index of the left/top source pixel
     std::vector<int> second;  // index of the right/bottom source pixel
-    std::vector<int> weight;  // weight of `second`; `first` gets 2048 - weight
+    std::vector<int> weight_first;
+    std::vector<int> weight_second;
 };
 
 inline constexpr int linear_weight_bits = 11;
-inline LinearTaps linear_taps(int src_size, int dst_size) {
+
+inline LinearTaps linear_taps(int src_size, int dst_size, bool clamp_fraction) {
     LinearTaps taps;
     taps.first.resize(dst_size);
     taps.second.resize(dst_size);
-    taps.weight.resize(dst_size);
+    taps.weight_first.resize(dst_size);
+    taps.weight_second.resize(dst_size);
     const double scale = double(src_size) / double(dst_size);
+    const float one = float(1 << linear_weight_bits);
     for (int d = 0; d < dst_size; ++d) {
-        const double pos = (d + 0.5) * scale - 0.5;
-        int i = int(std::floor(pos));
-        double frac = pos - i;
-        if (i < 0) {
-            i = 0;
-            frac = 0.0;
-        }
-        if (i >= src_size - 1) {
-            i = src_size - 1;
-            frac = 0.0;
-        }
-        taps.first[d] = i;
-        taps.second[d] = std::min(i + 1, src_size - 1);
-        taps.weight[d] = int(std::lround(frac * (1 << linear_weight_bits)));
+        float frac = float((d + 0.5) * scale - 0.5);
+        int i = int(std::floor(frac));
+        frac -= float(i);
+        int j = i + 1;
+        if (clamp_fraction && i < 0) i = j = 0, frac = 0.0f;
+        if (clamp_fraction && i >= src_size - 1) i = j = src_size - 1, frac = 0.0f;
+        taps.first[d] = std::clamp(i, 0, src_size - 1);
+        taps.second[d] = std::clamp(j, 0, src_size - 1);
+        taps.weight_first[d] = int(std::lrint((1.0f - frac) * one));
+        taps.weight_second[d] = int(std::lrint(frac * one));
     }
     return taps;
 }
 
 }  // namespace detail
 
-// Bilinear resize with half-pixel centres and edge clamping (OpenCV's INTER_LINEAR convention).
-// Each output differs from the exact bilinear value by at most 1 (11-bit fixed-point weights).
+// Bilinear resize with half-pixel centres and edge clamping: OpenCV 4's INTER_LINEAR for 8-bit
+// images, reproduced to the bit (11-bit weights; the vertical pass rounds as OpenCV's vector code
+// does). Each output differs from the exact bilinear value by at most 1.
 // Throws: fer::error if src is empty or the new size breaks fer/limits.hpp.
 inline Image resize_bilinear(const ImageView& src, int width, int height) {
     detail::require_nonempty(src, "resize_bilinear");
     detail::check_image_size(width, height);
     const int ch = src.channels();
-    const detail::LinearTaps tx = detail::linear_taps(src.width(), width);
-    const detail::LinearTaps ty = detail::linear_taps(src.height(), height);
-    constexpr int one = 1 << detail::linear_weight_bits;
+    const detail::LinearTaps tx = detail::linear_taps(src.width(), width, true);
+    const detail::LinearTaps ty = detail::linear_taps(src.height(), height, false);
 
     // Horizontal pass of a source row into 2048-scaled integers. Two rows stay cached because
     // neighbouring output rows share source rows; `keep` is the slot the caller still reads.
@@ -152,24 +154,25 @@ inline Image resize_bilinear(const ImageView& src, int width, int height) {
         for (int x = 0; x < width; ++x) {
             const std::uint8_t* a = s + std::ptrdiff_t{tx.first[x]} * ch;
             const std::uint8_t* b = s + std::ptrdiff_t{tx.second[x]} * ch;
-            const int wb = tx.weight[x];
-            for (int c = 0; c < ch; ++c) out[x * ch + c] = a[c] * (one - wb) + b[c] * wb;
+            const int wa = tx.weight_first[x], wb = tx.weight_second[x];
+            for (int c = 0; c < ch; ++c) out[x * ch + c] = a[c] * wa + b[c] * wb;
         }
         cached[slot] = sy;
         return slot;
     };
 
     Image dst(width, height, src.format());
-    constexpr int shift = 2 * detail::linear_weight_bits;
     for (int y = 0; y < height; ++y) {
         const int top_slot = horizontal(ty.first[y], -1);
         const std::vector<int>& top = rows[top_slot];
         const std::vector<int>& bottom = rows[horizontal(ty.second[y], top_slot)];
-        const int wb = ty.weight[y];
+        const int wa = ty.weight_first[y], wb = ty.weight_second[y];
         std::uint8_t* d = dst.row(y);
         for (int i = 0; i < width * ch; ++i) {
-            const std::int64_t v = std::int64_t{top[i]} * (one - wb) + std::int64_t{bottom[i]} * wb;
-            d[i] = static_cast<std::uint8_t>((v + (std::int64_t{1} << (shift - 1))) >> shift);
+            // OpenCV's vertical step: drop 4 bits to fit 16-bit lanes, multiply keeping the high
+            // 16 bits of each product, then round away the last 2 bits.
+            const int v = (((top[i] >> 4) * wa) >> 16) + (((bottom[i] >> 4) * wb) >> 16);
+            d[i] = static_cast<std::uint8_t>(std::clamp((v + 2) >> 2, 0, 255));
         }
     }
     return dst;
