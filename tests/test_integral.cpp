@@ -53,3 +53,23 @@ TEST_CASE("rectangle sums stay exact when the 32-bit table wraps around") {
     CHECK(tables.rect_sum(big) == 255ull * 4000 * 4000);
     CHECK(tables.rect_sqsum(white.view().bounds()) == 255ull * 255 * 4200 * 4200);
 }
+
+TEST_CASE("the tilted integral follows its definition") {
+    INFO("seed ", test::seed());
+    for (int trial = 0; trial < 8; ++trial) {
+        const int w = test::uniform(1, 30), h = test::uniform(1, 25);
+        const fer::Image image = test::random_image(w, h, fer::PixelFormat::gray);
+        const std::vector<std::uint32_t> tilted = fer::tilted_integral(image);
+        REQUIRE(tilted.size() == std::size_t(w + 1) * (h + 1));
+        for (int Y = 0; Y <= h; ++Y)
+            for (int X = 0; X <= w; ++X) {
+                std::uint32_t expected = 0;  // brute force over the triangle above (X - 1, Y - 1)
+                for (int y = 0; y < Y; ++y)
+                    for (int x = 0; x < w; ++x)
+                        if (std::abs(x - X + 1) <= Y - 1 - y) expected += image.row(y)[x];
+                INFO("X ", X, " Y ", Y, " size ", w, "x", h);
+                REQUIRE(tilted[std::size_t(Y) * (w + 1) + X] == expected);
+            }
+    }
+    CHECK_THROWS_AS(fer::tilted_integral(fer::Image(4, 4, fer::PixelFormat::rgb)), fer::error);
+}

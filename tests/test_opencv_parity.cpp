@@ -66,8 +66,8 @@ TEST_CASE("bilinear resize equals cv::resize INTER_LINEAR; area resize is within
     INFO("seed ", test::seed());
     const fer::Image photo = test_photo();
     const fer::Image gray = fer::to_gray(photo);
-    const int sizes[][2] = {{320, 213}, {97, 61}, {48, 48},     {1001, 777},
-                            {13, 5},    {1, 1},   {2500, 1700}, {1920, 3}};
+    const int sizes[][2] = {{320, 213}, {97, 61},     {48, 48},  {1001, 777}, {13, 5},
+                            {1, 1},     {2500, 1700}, {1920, 3}, {640, 640}};
     for (const auto& size : sizes) {
         INFO("size ", size[0], "x", size[1]);
         cv::Mat theirs;
@@ -82,4 +82,24 @@ TEST_CASE("bilinear resize equals cv::resize INTER_LINEAR; area resize is within
             CHECK(area <= 1);
         }
     }
+}
+
+TEST_CASE("halving equals cv::resize INTER_LINEAR, which averages 2 x 2 blocks there") {
+    const fer::Image even = fer::crop(test_photo(), {0, 0, 640, 474});
+    cv::Mat theirs;
+    cv::resize(as_mat(even), theirs, cv::Size(320, 237), 0, 0, cv::INTER_LINEAR);
+    CHECK(max_difference(fer::resize_bilinear(even, 320, 237), theirs) == 0);
+}
+
+TEST_CASE("the tilted integral equals cv::integral's") {
+    const fer::Image gray = fer::resize_area(fer::to_gray(test_photo()), 333, 251);
+    cv::Mat sum, sqsum, tilted;
+    cv::integral(as_mat(gray), sum, sqsum, tilted, CV_32S, CV_64F);
+    const std::vector<std::uint32_t> ours = fer::tilted_integral(gray);
+    int mismatches = 0;
+    for (int y = 0; y <= gray.height(); ++y)
+        for (int x = 0; x <= gray.width(); ++x)
+            mismatches += std::int32_t(ours[std::size_t(y) * (gray.width() + 1) + x]) !=
+                          tilted.at<std::int32_t>(y, x);
+    CHECK(mismatches == 0);
 }

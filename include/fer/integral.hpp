@@ -2,6 +2,7 @@
 // Viola-Jones detector sum any rectangle (and its squares, for the variance) in four lookups.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -71,6 +72,45 @@ inline IntegralImages integral_images(const ImageView& src) {
             sum_row[x + 1] = sum_above[x + 1] + row_sum;
             sqsum_row[x + 1] = sqsum_above[x + 1] + row_sqsum;
         }
+    }
+    return out;
+}
+
+// The 45-degree ("tilted") integral image that rotated Haar features read, as OpenCV's
+// cv::integral defines it: entry (X, Y), for 0 <= X <= width and 0 <= Y <= height, is the sum of
+// the pixels (x, y) with y < Y and |x - X + 1| <= Y - 1 - y, the triangle that points down to
+// pixel (X - 1, Y - 1). Entries wrap modulo 2^32 like `IntegralImages::sum`; differences of four
+// entries (a rotated rectangle) are exact while the true sum is below 2^32.
+// Throws: fer::error if src is empty or not gray.
+inline std::vector<std::uint32_t> tilted_integral(const ImageView& src) {
+    if (src.empty()) detail::fail("tilted_integral", "a non-empty image", "an empty one");
+    if (src.format() != PixelFormat::gray)
+        detail::fail("tilted_integral input format", "gray", to_string(src.format()));
+    const int W = src.width(), H = src.height();
+    const std::ptrdiff_t stride = std::ptrdiff_t{W} + 1;
+    std::vector<std::uint32_t> out(std::size_t(stride) * std::size_t(H + 1), 0);
+
+    // With P(y, k) the sum of row y up to column k (0 for k < 0, the row total for k >= W - 1):
+    //   T(X, Y) = sum_{y<Y} P(y, X + Y - 2 - y) - sum_{y<Y} P(y, X - Y - 1 + y)
+    // The two sums run along diagonals; `down[u]` and `up[v]` accumulate them row by row, for
+    // u = X + Y - 2 in [-2, W + H - 2] and v = X - Y - 1 in [-H - 1, W - 2].
+    const int u_lo = -2, v_lo = -H - 1;
+    std::vector<std::uint32_t> down(std::size_t(W + H + 1), 0), up(std::size_t(W + H + 1), 0);
+    std::vector<std::uint32_t> prefix(std::size_t(W) + 1, 0);  // prefix[k + 1] = P(y, k)
+    auto row_prefix = [&](std::ptrdiff_t k) {
+        return prefix[std::size_t(std::clamp<std::ptrdiff_t>(k + 1, 0, W))];
+    };
+    for (int Y = 1; Y <= H; ++Y) {
+        const int y = Y - 1;
+        const std::uint8_t* pixels = src.row(y);
+        for (int x = 0; x < W; ++x) prefix[std::size_t(x) + 1] = prefix[std::size_t(x)] + pixels[x];
+        for (int u = u_lo; u <= W + H - 2; ++u)
+            down[std::size_t(u - u_lo)] += row_prefix(std::ptrdiff_t{u} - y);
+        for (int v = v_lo; v <= W - 2; ++v)
+            up[std::size_t(v - v_lo)] += row_prefix(std::ptrdiff_t{v} + y);
+        std::uint32_t* row = out.data() + std::ptrdiff_t{Y} * stride;
+        for (int X = 0; X <= W; ++X)
+            row[X] = down[std::size_t(X + Y - 2 - u_lo)] - up[std::size_t(X - Y - 1 - v_lo)];
     }
     return out;
 }

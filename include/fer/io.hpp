@@ -12,11 +12,9 @@
 #pragma once
 
 #include <cctype>
-#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +27,7 @@
 #endif
 
 #include "error.hpp"
+#include "file.hpp"
 #include "image.hpp"
 #include "imgproc.hpp"
 #include "limits.hpp"
@@ -231,32 +230,7 @@ inline Image decode_image(const std::vector<std::uint8_t>& bytes,
     return decode_image(bytes.data(), bytes.size(), format);
 }
 
-// The whole file as bytes, refusing files larger than max_bytes before reading them.
-// Throws: fer::error naming the path when the file cannot be opened or read, or is too large.
-inline std::vector<std::uint8_t> read_file_bytes(
-    const std::string& path, std::int64_t max_bytes = limits::max_image_file_bytes) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) detail::fail(detail::concat("cannot open '", path, "': ", std::strerror(errno)));
-    const std::streamoff size = in.tellg();
-    if (size < 0) detail::fail(detail::concat("cannot read '", path, "'"));
-    if (size > max_bytes)
-        detail::fail(detail::concat("file '", path, "' size"),
-                     detail::concat("at most ", max_bytes, " bytes"), size);
-    std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-    in.seekg(0);
-    if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
-        detail::fail(detail::concat("cannot read '", path, "'"));
-    return bytes;
-}
-
 namespace detail {
-
-inline void write_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) fail(concat("cannot create '", path, "': ", std::strerror(errno)));
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    if (!out.flush()) fail(concat("cannot write '", path, "'"));
-}
 
 inline void append_bytes(void* context, void* data, int size) {
     auto* out = static_cast<std::vector<std::uint8_t>*>(context);
@@ -314,9 +288,9 @@ inline void save_image(const std::string& path, const ImageView& src, int jpeg_q
     std::string extension = dot == std::string::npos ? "" : path.substr(dot + 1);
     for (char& ch : extension) ch = char(std::tolower(static_cast<unsigned char>(ch)));
     if (extension == "png")
-        detail::write_file(path, encode_png(src));
+        write_file(path, encode_png(src));
     else if (extension == "jpg" || extension == "jpeg")
-        detail::write_file(path, encode_jpeg(src, jpeg_quality));
+        write_file(path, encode_jpeg(src, jpeg_quality));
     else
         detail::fail(detail::concat("output file '", path, "' extension"), ".png, .jpg or .jpeg",
                      extension.empty() ? std::string("none") : "." + extension);

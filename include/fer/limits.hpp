@@ -17,4 +17,14 @@ inline constexpr std::int64_t max_image_pixels = std::int64_t{1} << 26;
 // Largest encoded image file read from disk.
 inline constexpr std::int64_t max_image_file_bytes = std::int64_t{256} << 20;
 
+// Cascade files (OpenCV's XML): the file, the XML tree, and the classifier inside it.
+inline constexpr std::int64_t max_cascade_file_bytes = std::int64_t{32} << 20;
+inline constexpr int max_xml_depth = 32;
+inline constexpr std::int64_t max_xml_elements = 1'000'000;
+inline constexpr int max_cascade_window_side = 256;
+inline constexpr int max_cascade_stages = 1000;
+inline constexpr int max_cascade_trees = 100'000;
+inline constexpr int max_cascade_nodes_per_tree = 64;
+inline constexpr int max_cascade_features = 200'000;
+
 }  // namespace fer::limits
