@@ -103,3 +103,16 @@ TEST_CASE("the tilted integral equals cv::integral's") {
                           tilted.at<std::int32_t>(y, x);
     CHECK(mismatches == 0);
 }
+
+TEST_CASE("the detector's pyramid resize equals cv::resize INTER_LINEAR_EXACT") {
+    const fer::Image gray = fer::to_gray(test_photo());
+    for (const auto& size :
+         {std::pair{1745, 1243}, std::pair{418, 297}, std::pair{97, 61}, std::pair{24, 24}}) {
+        INFO("size ", size.first, "x", size.second);
+        cv::Mat theirs;
+        cv::resize(as_mat(gray), theirs, cv::Size(size.first, size.second), 0, 0,
+                   cv::INTER_LINEAR_EXACT);
+        CHECK(max_difference(fer::detail::resize_linear_exact(gray, size.first, size.second),
+                             theirs) == 0);
+    }
+}

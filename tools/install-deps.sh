@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing fer needs on Debian 12, and nothing that is already there.
 # Usage: tools/install-deps.sh [--test]
-#   --test  also OpenCV and its data files: the tests and benchmarks compare fer with OpenCV
-#           (a test dependency only; the library never uses it).
+#   --test  also what the tests and benchmarks need: OpenCV and its cascade files (fer is
+#           compared with OpenCV; the library never uses it) and python3-skimage (its
+#           public-domain astronaut portrait).
 set -euo pipefail
 
 packages=()
@@ -25,6 +26,7 @@ need_package libbenchmark-dev
 if [[ "${1:-}" == "--test" ]]; then
   need_package libopencv-dev
   need_package opencv-data
+  need_package python3-skimage  # astronaut.png, a public-domain portrait for detector tests
 fi
 
 if ((${#packages[@]} == 0)); then

@@ -204,6 +204,56 @@ inline Image resize_bilinear(const ImageView& src, int width, int height) {
 
 namespace detail {
 
+// OpenCV's INTER_LINEAR_EXACT for gray images, the resize its cascade detector builds pyramids
+// with: sample positions in double, 8-bit weights rounded half up, products kept exactly, one
+// final rounding. Used for the detector's pyramid, where identical pixels mean identical windows.
+inline Image resize_linear_exact(const ImageView& src, int width, int height) {
+    FER_ASSERT(src.format() == PixelFormat::gray);
+    check_image_size(width, height);
+    constexpr int bits = 8, one = 1 << bits;
+    struct Tap {
+        int first, second, weight_first, weight_second;
+    };
+    auto taps = [](int src_size, int dst_size) {
+        std::vector<Tap> out(static_cast<std::size_t>(dst_size));
+        const double scale = 1.0 / (double(dst_size) / double(src_size));
+        for (int d = 0; d < dst_size; ++d) {
+            const double pos = (d + 0.5) * scale - 0.5;
+            int i = int(std::floor(pos));
+            int w = int(std::floor((pos - i) * one + 0.5));
+            if (i < 0) i = 0, w = 0;
+            if (i >= src_size - 1) i = src_size - 1, w = 0;
+            out[std::size_t(d)] = Tap{i, std::min(i + 1, src_size - 1), one - w, w};
+        }
+        return out;
+    };
+    const std::vector<Tap> tx = taps(src.width(), width), ty = taps(src.height(), height);
+    Image dst(width, height, PixelFormat::gray);
+    std::vector<std::uint32_t> top(static_cast<std::size_t>(width)),
+        bottom(static_cast<std::size_t>(width));
+    auto horizontal = [&](int sy, std::vector<std::uint32_t>& out) {
+        const std::uint8_t* s = src.row(sy);
+        for (int x = 0; x < width; ++x) {
+            const Tap& t = tx[std::size_t(x)];
+            out[std::size_t(x)] =
+                std::uint32_t(s[t.first] * t.weight_first + s[t.second] * t.weight_second);
+        }
+    };
+    for (int y = 0; y < height; ++y) {
+        const Tap& t = ty[std::size_t(y)];
+        horizontal(t.first, top);
+        horizontal(t.second, bottom);
+        std::uint8_t* d = dst.row(y);
+        for (int x = 0; x < width; ++x) {
+            const std::uint32_t v = top[std::size_t(x)] * std::uint32_t(t.weight_first) +
+                                    bottom[std::size_t(x)] * std::uint32_t(t.weight_second);
+            d[x] = std::uint8_t(
+                std::min<std::uint32_t>((v + (1u << (2 * bits - 1))) >> (2 * bits), 255));
+        }
+    }
+    return dst;
+}
+
 // Box-filter taps along one axis: destination pixel d averages the source interval
 // [d * scale, (d + 1) * scale), each source pixel weighted by the length it overlaps.
 struct AreaTaps {

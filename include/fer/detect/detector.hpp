@@ -1,0 +1,193 @@
+// fer/detect/detector.hpp - Viola-Jones object detection with OpenCV's cascades, without OpenCV.
+//
+//   fer::CascadeDetector faces(fer::load_cascade(
+//       "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml"));
+//   for (const fer::Detection& d : faces.detect(photo)) use(d.box, d.neighbors);
+//
+// detect() follows OpenCV 4's CascadeClassifier::detectMultiScale step for step, so that on the
+// same gray pixels with the same parameters it finds the same boxes: the image is shrunk by
+// scale_factor^k (OpenCV's bit-exact bilinear), the window slides in steps of 2 pixels (1 once the
+// image is at half size or less), skipping the next position after a first-stage rejection, each
+// window's features are normalized by its standard deviation, the hits are grouped as
+// groupRectangles does (eps 0.2) and the boxes are clipped to the image. Colour images are
+// converted to gray with BT.601 first.
+//
+// A detector is immutable after construction: detect() is const and may be called from several
+// threads at once.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "../error.hpp"
+#include "../image.hpp"
+#include "../imgproc.hpp"
+#include "cascade.hpp"
+#include "evaluate.hpp"
+#include "group.hpp"
+
+namespace fer {
+
+struct DetectionOptions {
+    double scale_factor = 1.1;  // pyramid step, > 1; smaller finds more sizes but is slower
+    int min_neighbors = 3;      // hits a group needs beyond this count to become a detection
+    int min_width = 0;          // smallest object size in pixels (0: the cascade's window)
+    int min_height = 0;
+    int max_width = 0;  // largest object size (0: the image size)
+    int max_height = 0;
+    int threads = 1;  // worker threads for one call
+};
+
+namespace detail {
+
+inline void check_detection_options(const DetectionOptions& o) {
+    if (!(o.scale_factor > 1.0 && o.scale_factor <= 10.0))
+        fail("detection scale factor", "more than 1 and at most 10", o.scale_factor);
+    if (o.min_neighbors < 0 || o.min_neighbors > 10000)
+        fail("min neighbors", "0 to 10000", o.min_neighbors);
+    for (int size : {o.min_width, o.min_height, o.max_width, o.max_height})
+        if (size < 0 || size > limits::max_image_side)
+            fail("object size limit", concat("0 to ", limits::max_image_side), size);
+    if (o.threads < 1 || o.threads > 256) fail("detection threads", "1 to 256", o.threads);
+}
+
+// One pyramid level: the scale (original size / level size) and the level's image size.
+struct PyramidLevel {
+    float scale = 1.0f;
+    int width = 0;
+    int height = 0;
+    int step = 2;  // window step in level pixels
+};
+
+// The levels OpenCV 4 scans: scale_factor^k while the window fits the image, keeping those
+// whose window on the original image lies within the size limits.
+inline std::vector<PyramidLevel> pyramid_levels(int image_width, int image_height, int window_width,
+                                                int window_height, const DetectionOptions& o) {
+    const int max_w = o.max_width > 0 ? o.max_width : image_width;
+    const int max_h = o.max_height > 0 ? o.max_height : image_height;
+    std::vector<float> all;
+    for (double factor = 1.0;; factor *= o.scale_factor) {
+        const int w = int(std::lrint(window_width * factor)),
+                  h = int(std::lrint(window_height * factor));
+        if (w > image_width || h > image_height) break;
+        all.push_back(float(factor));
+    }
+    std::vector<PyramidLevel> levels;
+    for (float scale : all) {
+        const int w = round_float(float(window_width) * scale),
+                  h = round_float(float(window_height) * scale);
+        if (w > max_w || h > max_h) break;
+        if (w < o.min_width || h < o.min_height) continue;
+        PyramidLevel level;
+        level.scale = scale;
+        level.width = round_float(float(image_width) / scale);
+        level.height = round_float(float(image_height) / scale);
+        level.step = scale >= 2.0f ? 1 : 2;
+        levels.push_back(level);
+    }
+    return levels;
+}
+
+}  // namespace detail
+
+class CascadeDetector {
+  public:
+    // Throws: nothing beyond what copying the cascade may throw (std::bad_alloc).
+    explicit CascadeDetector(Cascade cascade) : cascade_(std::move(cascade)) {}
+
+    const Cascade& cascade() const { return cascade_; }
+
+    // Objects in `image` (gray, rgb or bgr), grouped, clipped to the image, top to bottom.
+    // Throws: fer::error for an empty image or invalid options.
+    std::vector<Detection> detect(const ImageView& image,
+                                  const DetectionOptions& options = {}) const {
+        std::vector<Detection> found =
+            group_rectangles(window_hits(image, options), options.min_neighbors);
+        std::vector<Detection> clipped;
+        for (Detection d : found) {
+            d.box = intersect(d.box, image.bounds());
+            if (!d.box.empty()) clipped.push_back(d);
+        }
+        return clipped;
+    }
+
+    // The raw window hits before grouping, clipped to the image (what OpenCV returns with
+    // minNeighbors 0), for tests and tools.
+    // Throws: fer::error for an empty image or invalid options.
+    std::vector<Rect> detect_hits(const ImageView& image,
+                                  const DetectionOptions& options = {}) const {
+        std::vector<Rect> clipped;
+        for (const Rect& r : window_hits(image, options))
+            if (!intersect(r, image.bounds()).empty())
+                clipped.push_back(intersect(r, image.bounds()));
+        return clipped;
+    }
+
+  private:
+    Cascade cascade_;
+
+    // Every window the cascade accepts, in original image coordinates; boxes of windows that
+    // were rounded up at the image edge may reach past it.
+    std::vector<Rect> window_hits(const ImageView& image, const DetectionOptions& options) const {
+        detail::check_detection_options(options);
+        if (image.empty()) detail::fail("detection input", "a non-empty image", "an empty one");
+        Image converted;
+        const ImageView gray =
+            image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+        const int W = cascade_.window_width, H = cascade_.window_height;
+        std::vector<Rect> hits;
+        if (gray.width() < W || gray.height() < H) return hits;
+        const std::vector<detail::PyramidLevel> levels =
+            detail::pyramid_levels(gray.width(), gray.height(), W, H, options);
+        const bool haar = cascade_.feature_type == CascadeFeatureType::haar;
+        detail::LevelTables tables;
+        for (const detail::PyramidLevel& level : levels) {
+            const Image scaled = detail::resize_linear_exact(gray, level.width, level.height);
+            tables.build(scaled, haar, cascade_.has_tilted_features);
+            scan_level(tables, level, options.threads, hits);
+        }
+        return hits;
+    }
+
+    // Every window position of one level, in OpenCV's order and with its skipping rule; rows are
+    // shared among threads in interleaved bands.
+    void scan_level(const detail::LevelTables& tables, const detail::PyramidLevel& level,
+                    int threads, std::vector<Rect>& hits) const {
+        const int W = cascade_.window_width, H = cascade_.window_height;
+        const int columns = level.width + 1 - W, rows = level.height + 1 - H;
+        if (columns <= 0 || rows <= 0) return;
+        const detail::CompiledCascade compiled(cascade_, tables.stride);
+        const int box_w = detail::round_float(float(W) * level.scale);
+        const int box_h = detail::round_float(float(H) * level.scale);
+        const int step = level.step;
+        auto scan_rows = [&](int first_row_index, int row_stride, std::vector<Rect>& out) {
+            for (int y = first_row_index * step; y < rows; y += row_stride * step)
+                for (int x = 0; x < columns; x += step) {
+                    const int verdict = compiled.evaluate(tables, x, y);
+                    if (verdict > 0)
+                        out.push_back(Rect{detail::round_float(float(x) * level.scale),
+                                           detail::round_float(float(y) * level.scale), box_w,
+                                           box_h});
+                    if (verdict == 0)
+                        x += step;  // as OpenCV: a first-stage rejection skips a position
+                }
+        };
+        const int workers = std::min(threads, (rows + step - 1) / step);
+        if (workers <= 1) {
+            scan_rows(0, 1, hits);
+            return;
+        }
+        std::vector<std::vector<Rect>> found(static_cast<std::size_t>(workers));
+        std::vector<std::thread> pool;
+        for (int w = 1; w < workers; ++w)
+            pool.emplace_back(scan_rows, w, workers, std::ref(found[std::size_t(w)]));
+        scan_rows(0, workers, found[0]);
+        for (std::thread& t : pool) t.join();
+        for (const std::vector<Rect>& f : found) hits.insert(hits.end(), f.begin(), f.end());
+    }
+};
+
+}  // namespace fer
