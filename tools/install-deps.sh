@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing fer needs on Debian 12, and nothing that is already there.
 # Usage: tools/install-deps.sh [--test]
-#   --test  also what the tests and benchmarks need: OpenCV and its cascade files (fer is
-#           compared with OpenCV; the library never uses it) and python3-skimage (its
-#           public-domain astronaut portrait).
+#   --test  also what the tests and benchmarks need: OpenCV (fer is compared with it; the
+#           library never uses it) and python3-skimage (its public-domain astronaut portrait).
 set -euo pipefail
 
 packages=()
@@ -23,9 +22,9 @@ need_package libeigen3-dev
 need_package libstb-dev
 need_package doctest-dev
 need_package libbenchmark-dev
+need_package opencv-data  # the cascade files the face detector reads
 if [[ "${1:-}" == "--test" ]]; then
   need_package libopencv-dev
-  need_package opencv-data
   need_package python3-skimage  # astronaut.png, a public-domain portrait for detector tests
 fi
 

@@ -7,7 +7,8 @@
 // What it does
 //   Finds faces in pictures and video frames and says which of seven expressions each shows
 //   (angry, disgust, fear, happy, sad, surprise, neutral). This version provides the image layer
-//   that the detector and the classifier build on; see README.md for what is implemented now.
+//   and the face detector (a from-scratch Viola-Jones that reads OpenCV's cascade files and finds
+//   exactly OpenCV's boxes, several times faster); the classifier comes next. See README.md.
 //
 // Quick start
 //   #include <fer/fer.hpp>
@@ -18,6 +19,10 @@
 //   fer::draw_rectangle(photo.mutable_view(), {40, 30, 120, 120}, {0, 200, 0});
 //   fer::draw_label(photo.mutable_view(), {40, 30, 120, 120}, "face", {0, 200, 0});
 //   fer::save_image("annotated.png", photo);
+//
+//   fer::CascadeDetector faces(fer::load_cascade(fer::default_face_cascade_path()));
+//   for (const fer::Detection& face : faces.detect(photo))   // box, neighbors
+//       fer::draw_rectangle(photo.mutable_view(), face.box, {0, 200, 0});
 //
 //   Caller pixels are used in place through views:
 //   fer::ImageView frame(pixels, width, height, fer::PixelFormat::bgr, stride_in_bytes);
@@ -42,7 +47,8 @@
 //
 // Threads
 //   Functions are reentrant: they share no mutable state, so different threads may call them
-//   freely; several threads may read one image at the same time.
+//   freely; several threads may read one image at the same time. A CascadeDetector is immutable:
+//   one instance may serve several threads at once.
 //
 // Headers (each usable on its own)
 //   fer/error.hpp      fer::error, FER_ASSERT
@@ -52,12 +58,21 @@
 //   fer/integral.hpp   integral and squared integral images
 //   fer/io.hpp         load_image, decode_image, save_image, encode_png, encode_jpeg
 //   fer/draw.hpp       draw_rectangle, fill_rectangle, draw_text, draw_label
+//   fer/file.hpp       read_file_bytes, write_file
+//   fer/detect/cascade.hpp          Cascade, load_cascade, parse_cascade (OpenCV's XML files)
+//   fer/detect/detector.hpp         CascadeDetector, DetectionOptions, Detection
+//   fer/detect/group.hpp            group_rectangles
+//   fer/detect/default_cascade.hpp  default_face_cascade_path
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
 
+#include "detect/cascade.hpp"
+#include "detect/default_cascade.hpp"
+#include "detect/detector.hpp"
 #include "draw.hpp"
 #include "error.hpp"
+#include "file.hpp"
 #include "image.hpp"
 #include "imgproc.hpp"
 #include "integral.hpp"

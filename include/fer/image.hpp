@@ -156,11 +156,12 @@ class Image {
     // A zero-filled image. Throws: fer::error if a size breaks fer/limits.hpp.
     Image(int width, int height, PixelFormat format) { reset(width, height, format); }
 
-    // Makes this a zero-filled width x height image, reusing the storage when it is big enough.
+    // Makes this a width x height image, reusing the storage when it is big enough. Pixels are
+    // zero for a new image; reused pixels keep whatever they held (callers overwrite them).
     // Throws: fer::error if a size breaks fer/limits.hpp.
     void reset(int width, int height, PixelFormat format) {
         detail::check_image_size(width, height);
-        pixels_.assign(std::size_t(width) * std::size_t(height) * channel_count(format), 0);
+        pixels_.resize(std::size_t(width) * std::size_t(height) * channel_count(format));
         width_ = width;
         height_ = height;
         format_ = format;

@@ -206,8 +206,9 @@ namespace detail {
 
 // OpenCV's INTER_LINEAR_EXACT for gray images, the resize its cascade detector builds pyramids
 // with: sample positions in double, 8-bit weights rounded half up, products kept exactly, one
-// final rounding. Used for the detector's pyramid, where identical pixels mean identical windows.
-inline Image resize_linear_exact(const ImageView& src, int width, int height) {
+// final rounding. Used for the detector's pyramid, where identical pixels mean identical
+// windows. Writes into `dst`, reusing its storage.
+inline void resize_linear_exact(const ImageView& src, int width, int height, Image& dst) {
     FER_ASSERT(src.format() == PixelFormat::gray);
     check_image_size(width, height);
     constexpr int bits = 8, one = 1 << bits;
@@ -228,29 +229,41 @@ inline Image resize_linear_exact(const ImageView& src, int width, int height) {
         return out;
     };
     const std::vector<Tap> tx = taps(src.width(), width), ty = taps(src.height(), height);
-    Image dst(width, height, PixelFormat::gray);
-    std::vector<std::uint32_t> top(static_cast<std::size_t>(width)),
-        bottom(static_cast<std::size_t>(width));
-    auto horizontal = [&](int sy, std::vector<std::uint32_t>& out) {
+    dst.reset(width, height, PixelFormat::gray);
+    // Horizontal passes of the two source rows an output row blends, kept for the next row.
+    std::vector<std::uint16_t> rows[2] = {
+        std::vector<std::uint16_t>(static_cast<std::size_t>(width)),
+        std::vector<std::uint16_t>(static_cast<std::size_t>(width))};
+    int cached[2] = {-1, -1};
+    auto horizontal = [&](int sy, int keep) -> const std::uint16_t* {
+        for (int k = 0; k < 2; ++k)
+            if (cached[k] == sy) return rows[k].data();
+        const int slot = keep == 0 ? 1 : 0;
         const std::uint8_t* s = src.row(sy);
+        std::uint16_t* out = rows[slot].data();
         for (int x = 0; x < width; ++x) {
             const Tap& t = tx[std::size_t(x)];
-            out[std::size_t(x)] =
-                std::uint32_t(s[t.first] * t.weight_first + s[t.second] * t.weight_second);
+            out[x] = std::uint16_t(s[t.first] * t.weight_first + s[t.second] * t.weight_second);
         }
+        cached[slot] = sy;
+        return out;
     };
     for (int y = 0; y < height; ++y) {
         const Tap& t = ty[std::size_t(y)];
-        horizontal(t.first, top);
-        horizontal(t.second, bottom);
+        const std::uint16_t* top = horizontal(t.first, -1);
+        const std::uint16_t* bottom = horizontal(t.second, cached[0] == t.first ? 0 : 1);
         std::uint8_t* d = dst.row(y);
+        const std::uint32_t wa = std::uint32_t(t.weight_first), wb = std::uint32_t(t.weight_second);
         for (int x = 0; x < width; ++x) {
-            const std::uint32_t v = top[std::size_t(x)] * std::uint32_t(t.weight_first) +
-                                    bottom[std::size_t(x)] * std::uint32_t(t.weight_second);
-            d[x] = std::uint8_t(
-                std::min<std::uint32_t>((v + (1u << (2 * bits - 1))) >> (2 * bits), 255));
+            const std::uint32_t v = top[x] * wa + bottom[x] * wb;
+            d[x] = std::uint8_t((v + (1u << (2 * bits - 1))) >> (2 * bits));
         }
     }
+}
+
+inline Image resize_linear_exact(const ImageView& src, int width, int height) {
+    Image dst;
+    resize_linear_exact(src, width, height, dst);
     return dst;
 }
 

@@ -100,7 +100,7 @@ class CascadeReader {
                  "<" + root.name + ">");
         if (top->find("stageType") == nullptr && top->find("size") != nullptr)
             fail(source_ + " format",
-                 "a cascade in OpenCV 2.x+ format (as in /usr/share/opencv4/haarcascades)",
+                 "a cascade in the opencv-cascade-classifier format of OpenCV 2.4 and later",
                  "the old opencv-haar-classifier format, which fer does not read");
         Cascade cascade;
         const std::string stage_type = text_of(*top, "stageType");

@@ -28,6 +28,7 @@
 #include "cascade.hpp"
 #include "evaluate.hpp"
 #include "group.hpp"
+#include "scan.hpp"
 
 namespace fer {
 
@@ -144,49 +145,49 @@ class CascadeDetector {
             detail::pyramid_levels(gray.width(), gray.height(), W, H, options);
         const bool haar = cascade_.feature_type == CascadeFeatureType::haar;
         detail::LevelTables tables;
+        detail::CompiledCascade compiled(cascade_, 1);
+        const bool vector_scan = detail::uses_vector_scan(cascade_);
+        Image scaled;
         for (const detail::PyramidLevel& level : levels) {
-            const Image scaled = detail::resize_linear_exact(gray, level.width, level.height);
+            detail::resize_linear_exact(gray, level.width, level.height, scaled);
             tables.build(scaled, haar, cascade_.has_tilted_features);
-            scan_level(tables, level, options.threads, hits);
+            if (level.step == 2 && vector_scan) tables.split_columns();
+            compiled.restride(tables.stride, vector_scan);
+            scan_level(compiled, tables, level, options.threads, hits);
         }
         return hits;
     }
 
-    // Every window position of one level, in OpenCV's order and with its skipping rule; rows are
-    // shared among threads in interleaved bands.
-    void scan_level(const detail::LevelTables& tables, const detail::PyramidLevel& level,
-                    int threads, std::vector<Rect>& hits) const {
+    // Every window position of one level; rows are shared among threads in interleaved bands.
+    void scan_level(const detail::CompiledCascade& compiled, const detail::LevelTables& tables,
+                    const detail::PyramidLevel& level, int threads, std::vector<Rect>& hits) const {
         const int W = cascade_.window_width, H = cascade_.window_height;
-        const int columns = level.width + 1 - W, rows = level.height + 1 - H;
-        if (columns <= 0 || rows <= 0) return;
-        const detail::CompiledCascade compiled(cascade_, tables.stride);
+        detail::RowBand band;
+        band.columns = level.width + 1 - W;
+        band.rows = level.height + 1 - H;
+        band.step = level.step;
+        if (band.columns <= 0 || band.rows <= 0) return;
+        const int workers = std::min(threads, (band.rows + band.step - 1) / band.step);
+        band.row_stride = std::max(workers, 1);
+        std::vector<std::vector<std::int32_t>> accepted(static_cast<std::size_t>(band.row_stride));
+        std::vector<std::thread> pool;
+        for (int w = 1; w < workers; ++w) {
+            detail::RowBand mine = band;
+            mine.first_row = w;
+            pool.emplace_back([&, mine, w] {
+                detail::scan_band(compiled, tables, mine, accepted[std::size_t(w)]);
+            });
+        }
+        detail::scan_band(compiled, tables, band, accepted[0]);
+        for (std::thread& t : pool) t.join();
         const int box_w = detail::round_float(float(W) * level.scale);
         const int box_h = detail::round_float(float(H) * level.scale);
-        const int step = level.step;
-        auto scan_rows = [&](int first_row_index, int row_stride, std::vector<Rect>& out) {
-            for (int y = first_row_index * step; y < rows; y += row_stride * step)
-                for (int x = 0; x < columns; x += step) {
-                    const int verdict = compiled.evaluate(tables, x, y);
-                    if (verdict > 0)
-                        out.push_back(Rect{detail::round_float(float(x) * level.scale),
-                                           detail::round_float(float(y) * level.scale), box_w,
-                                           box_h});
-                    if (verdict == 0)
-                        x += step;  // as OpenCV: a first-stage rejection skips a position
-                }
-        };
-        const int workers = std::min(threads, (rows + step - 1) / step);
-        if (workers <= 1) {
-            scan_rows(0, 1, hits);
-            return;
-        }
-        std::vector<std::vector<Rect>> found(static_cast<std::size_t>(workers));
-        std::vector<std::thread> pool;
-        for (int w = 1; w < workers; ++w)
-            pool.emplace_back(scan_rows, w, workers, std::ref(found[std::size_t(w)]));
-        scan_rows(0, workers, found[0]);
-        for (std::thread& t : pool) t.join();
-        for (const std::vector<Rect>& f : found) hits.insert(hits.end(), f.begin(), f.end());
+        for (const std::vector<std::int32_t>& list : accepted)
+            for (const std::int32_t origin : list) {
+                const int x = int(origin % tables.stride), y = int(origin / tables.stride);
+                hits.push_back(Rect{detail::round_float(float(x) * level.scale),
+                                    detail::round_float(float(y) * level.scale), box_w, box_h});
+            }
     }
 };
 

@@ -35,14 +35,24 @@ struct LevelTables {
     std::vector<std::uint32_t> sqsum;  // likewise (a 24 x 24 window sums to at most 2^25.2)
     std::vector<std::uint32_t> tilted;
 
+    // Entries past the end, so that vector code may read a few windows beyond the last one.
+    static constexpr std::size_t padding = 64;
+
     // Fills the tables for `gray`, reusing storage. The tilted table only when asked for.
     void build(const ImageView& gray, bool with_squares, bool with_tilted) {
         width = gray.width();
         height = gray.height();
         stride = std::ptrdiff_t{width} + 1;
         const std::size_t entries = std::size_t(stride) * std::size_t(height + 1);
-        sum.assign(entries, 0);
-        if (with_squares) sqsum.assign(entries, 0);
+        // Every entry but the zero first row and column is written below; storage is reused
+        // from level to level (they only shrink), so nothing is cleared needlessly.
+        auto prepare = [&](std::vector<std::uint32_t>& table) {
+            table.resize(entries + padding);
+            std::fill(table.begin(), table.begin() + stride, 0u);
+            for (int y = 1; y <= height; ++y) table[std::size_t(y * stride)] = 0;
+        };
+        prepare(sum);
+        if (with_squares) prepare(sqsum);
         for (int y = 0; y < height; ++y) {
             const std::uint8_t* pixels = gray.row(y);
             const std::ptrdiff_t above = std::ptrdiff_t{y} * stride, here = above + stride;
@@ -58,7 +68,32 @@ struct LevelTables {
                 sqsum[here + x + 1] = sqsum[above + x + 1] + row_squares;
             }
         }
-        if (with_tilted) tilted = tilted_integral(gray);
+        if (with_tilted) {
+            tilted = tilted_integral(gray);
+            tilted.resize(entries + padding, 0);
+        }
+    }
+
+    // The same tables with even and odd columns apart (column c at row * half_stride + c / 2 of
+    // part c % 2), so that windows two pixels apart read neighbouring entries.
+    std::ptrdiff_t half_stride = 0;
+    std::vector<std::uint32_t> sum_parts[2], sqsum_parts[2], tilted_parts[2];
+
+    void split_columns() {
+        half_stride = (stride + 1) / 2;
+        auto split = [this](const std::vector<std::uint32_t>& table,
+                            std::vector<std::uint32_t>* parts) {
+            if (table.empty()) return;
+            for (int p = 0; p < 2; ++p)
+                parts[p].resize(std::size_t(half_stride) * std::size_t(height + 1) + padding);
+            for (int y = 0; y <= height; ++y)
+                for (std::ptrdiff_t c = 0; c < stride; ++c)
+                    parts[c & 1][std::size_t(y * half_stride + (c >> 1))] =
+                        table[std::size_t(y * stride + c)];
+        };
+        split(sum, sum_parts);
+        split(sqsum, sqsum_parts);
+        split(tilted, tilted_parts);
     }
 };
 
@@ -70,10 +105,11 @@ inline std::int32_t corner_sum(const std::uint32_t* p, const std::int32_t* o) {
 // A cascade with its features turned into table offsets for one table stride.
 class CompiledCascade {
   public:
+    // Requires: `cascade` outlives this object. Offsets start out for table stride `stride`.
     CompiledCascade(const Cascade& cascade, std::ptrdiff_t stride) : cascade_(&cascade) {
         const int W = cascade.window_width, H = cascade.window_height;
         normalize_area_ = (W - 2) * (H - 2);
-        rect_offsets(Rect{1, 1, W - 2, H - 2}, false, stride, normalize_offsets_);
+        rect_corners(Rect{1, 1, W - 2, H - 2}, false, normalize_corners_);
         if (cascade.feature_type == CascadeFeatureType::haar) {
             haar_.resize(cascade.haar_features.size());
             for (std::size_t f = 0; f < haar_.size(); ++f) {
@@ -82,21 +118,42 @@ class CompiledCascade {
                 out.tilted = in.tilted;
                 for (int r = 0; r < 3; ++r) {
                     out.weight[r] = r < in.rect_count ? in.rects[r].weight : 0.0f;
-                    rect_offsets(r < in.rect_count ? in.rects[r].rect : Rect{}, in.tilted, stride,
-                                 out.offsets[r]);
+                    rect_corners(r < in.rect_count ? in.rects[r].rect : Rect{}, in.tilted,
+                                 out.corners[r]);
                 }
             }
+            if (cascade.all_stumps) build_stump_table();
         } else {
             lbp_.resize(cascade.lbp_features.size());
             for (std::size_t f = 0; f < lbp_.size(); ++f) {
                 const Rect b = cascade.lbp_features[f].block;
-                // Corners of the 3 x 3 block grid, row-major: 4 x 4 offsets.
+                // Corners of the 3 x 3 block grid, row-major: 4 x 4 of them.
                 for (int j = 0; j < 4; ++j)
-                    for (int i = 0; i < 4; ++i)
-                        lbp_[f].corners[j * 4 + i] = std::int32_t(
-                            (b.x + i * b.width) + std::ptrdiff_t{b.y + j * b.height} * stride);
+                    for (int i = 0; i < 4; ++i) {
+                        lbp_[f].xy[j * 4 + i][0] = std::int16_t(b.x + i * b.width);
+                        lbp_[f].xy[j * 4 + i][1] = std::int16_t(b.y + j * b.height);
+                    }
             }
         }
+        restride(stride);
+    }
+
+    // Recomputes the table offsets for tables with `stride` entries per row (one pyramid level
+    // after another), without allocating. With stumps_only, only what the vector scan reads.
+    void restride(std::ptrdiff_t stride, bool stumps_only = false) {
+        auto offset = [stride](const std::int16_t* xy) {
+            return std::int32_t(xy[0] + xy[1] * stride);
+        };
+        for (int c = 0; c < 4; ++c) normalize_offsets_[c] = offset(normalize_corners_[c]);
+        if (!stumps_only)
+            for (HaarOffsets& f : haar_)
+                for (int r = 0; r < 3; ++r)
+                    for (int c = 0; c < 4; ++c) f.offsets[r][c] = offset(f.corners[r][c]);
+        for (Stump& st : stumps_)
+            for (int r = 0; r < 3; ++r)
+                for (int c = 0; c < 4; ++c) st.offsets[r][c] = offset(st.corners[r][c]);
+        for (LbpOffsets& f : lbp_)
+            for (int c = 0; c < 16; ++c) f.corners[c] = offset(f.xy[c]);
     }
 
     // The verdict for the window whose top-left corner is (x, y): 1 when every stage passes,
@@ -136,39 +193,84 @@ class CompiledCascade {
         return 1;
     }
 
+    // Haar cascades made only of stumps, laid out for vector code: per stump its three
+    // rectangles' corner offsets and weights, threshold and leaves; per stage its stump range.
+    struct Stump {
+        std::int32_t offsets[3][4];
+        std::int16_t corners[3][4][2];  // (x, y) of each corner within the window
+        float weight[3];
+        float threshold, left, right;
+        bool tilted;
+    };
+    struct StumpStage {
+        int first, count;
+        float threshold;
+    };
+    bool has_stump_table() const { return !stumps_.empty(); }
+    const std::vector<Stump>& stumps() const { return stumps_; }
+    const std::vector<StumpStage>& stump_stages() const { return stump_stages_; }
+    const std::int32_t* normalize_offsets() const { return normalize_offsets_; }
+    const std::int16_t (*normalize_corners() const)[2] { return normalize_corners_; }
+    int normalize_area() const { return normalize_area_; }
+
   private:
+    std::vector<Stump> stumps_;
+    std::vector<StumpStage> stump_stages_;
+
+    void build_stump_table() {
+        const Cascade& c = *cascade_;
+        stumps_.reserve(c.trees.size());
+        for (const CascadeStage& stage : c.stages) {
+            stump_stages_.push_back({int(stumps_.size()), stage.tree_count, stage.threshold});
+            for (int t = 0; t < stage.tree_count; ++t) {
+                const CascadeTree& tree = c.trees[std::size_t(stage.first_tree + t)];
+                const CascadeNode& node = c.nodes[std::size_t(tree.first_node)];
+                const HaarOffsets& f = haar_[std::size_t(node.feature)];
+                Stump s{};
+                std::memcpy(s.corners, f.corners, sizeof s.corners);
+                std::memcpy(s.weight, f.weight, sizeof s.weight);
+                s.threshold = node.threshold;
+                // A stump's children are leaves 0 and 1 (left = 0, right = -1 in the file).
+                s.left = c.leaves[std::size_t(tree.first_leaf - node.left)];
+                s.right = c.leaves[std::size_t(tree.first_leaf - node.right)];
+                s.tilted = f.tilted;
+                stumps_.push_back(s);
+            }
+        }
+    }
+
     struct HaarOffsets {
         std::int32_t offsets[3][4] = {};
+        std::int16_t corners[3][4][2] = {};  // (x, y) of each corner within the window
         float weight[3] = {};
         bool tilted = false;
     };
     struct LbpOffsets {
         std::int32_t corners[16] = {};
+        std::int16_t xy[16][2] = {};
     };
 
     const Cascade* cascade_;
     std::int32_t normalize_offsets_[4] = {};
+    std::int16_t normalize_corners_[4][2] = {};
     int normalize_area_ = 0;
     std::vector<HaarOffsets> haar_;
     std::vector<LbpOffsets> lbp_;
 
-    // Offsets of the four corners read for `r`: upright (x,y) (x+w,y) (x,y+h) (x+w,y+h);
-    // tilted (x,y) (x-h,y+h) (x+w,y+w) (x+w-h,y+w+h).
-    static void rect_offsets(const Rect& r, bool tilted, std::ptrdiff_t stride,
-                             std::int32_t out[4]) {
-        auto at = [stride](std::ptrdiff_t x, std::ptrdiff_t y) {
-            return std::int32_t(x + y * stride);
-        };
-        if (tilted) {
-            out[0] = at(r.x, r.y);
-            out[1] = at(r.x - r.height, r.y + r.height);
-            out[2] = at(r.x + r.width, r.y + r.width);
-            out[3] = at(r.x + r.width - r.height, r.y + r.width + r.height);
-        } else {
-            out[0] = at(r.x, r.y);
-            out[1] = at(r.x + r.width, r.y);
-            out[2] = at(r.x, r.y + r.height);
-            out[3] = at(r.x + r.width, r.y + r.height);
+    // The four corners read for `r`, as (x, y) within the window: upright (x,y) (x+w,y) (x,y+h)
+    // (x+w,y+h); tilted (x,y) (x-h,y+h) (x+w,y+w) (x+w-h,y+w+h).
+    static void rect_corners(const Rect& r, bool tilted, std::int16_t (*xy)[2]) {
+        const int points[2][4][2] = {{{r.x, r.y},
+                                      {r.x + r.width, r.y},
+                                      {r.x, r.y + r.height},
+                                      {r.x + r.width, r.y + r.height}},
+                                     {{r.x, r.y},
+                                      {r.x - r.height, r.y + r.height},
+                                      {r.x + r.width, r.y + r.width},
+                                      {r.x + r.width - r.height, r.y + r.width + r.height}}};
+        for (int k = 0; k < 4; ++k) {
+            xy[k][0] = std::int16_t(points[tilted ? 1 : 0][k][0]);
+            xy[k][1] = std::int16_t(points[tilted ? 1 : 0][k][1]);
         }
     }
 
