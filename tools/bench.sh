@@ -12,3 +12,7 @@ cmake --build build-bench -j"$(nproc)"
 for b in build-bench/bench/fer_bench_*; do
   "$b" --benchmark_counters_tabular=true "$@"
 done
+if [[ -x build-bench/bench/fer_compare_detect ]]; then
+  echo
+  build-bench/bench/fer_compare_detect
+fi

@@ -139,55 +139,64 @@ class CascadeDetector {
         const ImageView gray =
             image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
         const int W = cascade_.window_width, H = cascade_.window_height;
-        std::vector<Rect> hits;
-        if (gray.width() < W || gray.height() < H) return hits;
+        if (gray.width() < W || gray.height() < H) return {};
         const std::vector<detail::PyramidLevel> levels =
             detail::pyramid_levels(gray.width(), gray.height(), W, H, options);
+
+        // Levels are independent: with several threads each takes a share of them, the biggest
+        // first to whoever has the least work so far, and builds its own tables.
+        const int workers = std::max(1, std::min<int>(options.threads, int(levels.size())));
+        std::vector<std::vector<std::size_t>> share(static_cast<std::size_t>(workers));
+        std::vector<double> load(static_cast<std::size_t>(workers), 0.0);
+        for (std::size_t i = 0; i < levels.size(); ++i) {  // levels come biggest first
+            const std::size_t w =
+                std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
+            share[w].push_back(i);
+            load[w] +=
+                double(levels[i].width) * levels[i].height / (levels[i].step * levels[i].step);
+        }
+        std::vector<std::vector<Rect>> found(static_cast<std::size_t>(workers));
+        auto work = [&](std::size_t w) { scan_levels(gray, levels, share[w], found[w]); };
+        std::vector<std::thread> pool;
+        for (std::size_t w = 1; w < share.size(); ++w) pool.emplace_back(work, w);
+        work(0);
+        for (std::thread& t : pool) t.join();
+        std::vector<Rect> hits;
+        for (const std::vector<Rect>& f : found) hits.insert(hits.end(), f.begin(), f.end());
+        return hits;
+    }
+
+    // Scans the listed pyramid levels, appending accepted windows in image coordinates.
+    void scan_levels(const ImageView& gray, const std::vector<detail::PyramidLevel>& levels,
+                     const std::vector<std::size_t>& which, std::vector<Rect>& hits) const {
+        const int W = cascade_.window_width, H = cascade_.window_height;
         const bool haar = cascade_.feature_type == CascadeFeatureType::haar;
-        detail::LevelTables tables;
-        detail::CompiledCascade compiled(cascade_, 1);
         const bool vector_scan = detail::uses_vector_scan(cascade_);
+        detail::CompiledCascade compiled(cascade_, 1);
+        detail::LevelTables tables;
         Image scaled;
-        for (const detail::PyramidLevel& level : levels) {
+        std::vector<std::int32_t> accepted;
+        for (const std::size_t i : which) {
+            const detail::PyramidLevel& level = levels[i];
+            detail::RowBand band;
+            band.columns = level.width + 1 - W;
+            band.rows = level.height + 1 - H;
+            band.step = level.step;
+            if (band.columns <= 0 || band.rows <= 0) continue;
             detail::resize_linear_exact(gray, level.width, level.height, scaled);
             tables.build(scaled, haar, cascade_.has_tilted_features);
             if (level.step == 2 && vector_scan) tables.split_columns();
             compiled.restride(tables.stride, vector_scan);
-            scan_level(compiled, tables, level, options.threads, hits);
-        }
-        return hits;
-    }
-
-    // Every window position of one level; rows are shared among threads in interleaved bands.
-    void scan_level(const detail::CompiledCascade& compiled, const detail::LevelTables& tables,
-                    const detail::PyramidLevel& level, int threads, std::vector<Rect>& hits) const {
-        const int W = cascade_.window_width, H = cascade_.window_height;
-        detail::RowBand band;
-        band.columns = level.width + 1 - W;
-        band.rows = level.height + 1 - H;
-        band.step = level.step;
-        if (band.columns <= 0 || band.rows <= 0) return;
-        const int workers = std::min(threads, (band.rows + band.step - 1) / band.step);
-        band.row_stride = std::max(workers, 1);
-        std::vector<std::vector<std::int32_t>> accepted(static_cast<std::size_t>(band.row_stride));
-        std::vector<std::thread> pool;
-        for (int w = 1; w < workers; ++w) {
-            detail::RowBand mine = band;
-            mine.first_row = w;
-            pool.emplace_back([&, mine, w] {
-                detail::scan_band(compiled, tables, mine, accepted[std::size_t(w)]);
-            });
-        }
-        detail::scan_band(compiled, tables, band, accepted[0]);
-        for (std::thread& t : pool) t.join();
-        const int box_w = detail::round_float(float(W) * level.scale);
-        const int box_h = detail::round_float(float(H) * level.scale);
-        for (const std::vector<std::int32_t>& list : accepted)
-            for (const std::int32_t origin : list) {
+            accepted.clear();
+            detail::scan_band(compiled, tables, band, accepted);
+            const int box_w = detail::round_float(float(W) * level.scale);
+            const int box_h = detail::round_float(float(H) * level.scale);
+            for (const std::int32_t origin : accepted) {
                 const int x = int(origin % tables.stride), y = int(origin / tables.stride);
                 hits.push_back(Rect{detail::round_float(float(x) * level.scale),
                                     detail::round_float(float(y) * level.scale), box_w, box_h});
             }
+        }
     }
 };
 

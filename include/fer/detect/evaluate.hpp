@@ -8,6 +8,7 @@
 // is switched off for this file.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -201,6 +202,8 @@ class CompiledCascade {
         float weight[3];
         float threshold, left, right;
         bool tilted;
+        // The most and the least the stumps after this one in its stage can still add.
+        double rest_max, rest_min;
     };
     struct StumpStage {
         int first, count;
@@ -235,6 +238,14 @@ class CompiledCascade {
                 s.right = c.leaves[std::size_t(tree.first_leaf - node.right)];
                 s.tilted = f.tilted;
                 stumps_.push_back(s);
+            }
+            double rest_max = 0.0, rest_min = 0.0;
+            for (int k = int(stumps_.size()) - 1; k >= stump_stages_.back().first; --k) {
+                Stump& st = stumps_[std::size_t(k)];
+                st.rest_max = rest_max;
+                st.rest_min = rest_min;
+                rest_max += std::max(st.left, st.right);
+                rest_min += std::min(st.left, st.right);
             }
         }
     }

@@ -27,19 +27,17 @@
 
 namespace fer::detail {
 
-// The rows of a level one worker scans: y = first_row * step, then every row_stride * step.
+// The window positions of one pyramid level: x < columns and y < rows, both multiples of step.
 struct RowBand {
-    int columns = 0;  // window positions x < columns
-    int rows = 0;     // window positions y < rows
+    int columns = 0;
+    int rows = 0;
     int step = 2;
-    int first_row = 0;
-    int row_stride = 1;
 };
 
 // Appends the table offset (y * stride + x) of every accepted window, plain code.
 inline void scan_band_scalar(const CompiledCascade& cascade, const LevelTables& tables,
                              const RowBand& band, std::vector<std::int32_t>& accepted) {
-    for (int y = band.first_row * band.step; y < band.rows; y += band.row_stride * band.step)
+    for (int y = 0; y < band.rows; y += band.step)
         for (int x = 0; x < band.columns; x += band.step) {
             const int verdict = cascade.evaluate(tables, x, y);
             if (verdict > 0) accepted.push_back(std::int32_t(y * tables.stride + x));
@@ -157,19 +155,45 @@ struct GatheredSums {
     }
 };
 
-// A stage for eight windows whose rectangle sums come from `sums(stump, rect, tilted)`.
+// A stage for the eight windows in `alive` (bit k for window k), whose rectangle sums come from
+// `sums(stump, rect, tilted)`; returns which of them pass.
+//
+// Early decision: every few stumps, a window whose partial sum cannot reach the threshold even
+// if every remaining stump gave its larger leaf is rejected, and one that reaches it even with
+// every smaller leaf passes, exactly as the full sum would decide. The margin covers the
+// rounding of double sums of a few hundred floats (about 1e-14 here), so only clear cases stop
+// early and the verdicts stay OpenCV's.
 template <class Sums>
 FER_AVX2_TARGET inline int run_stage(const CompiledCascade::StumpStage& stage,
                                      const std::vector<CompiledCascade::Stump>& stumps,
-                                     __m256 factors, Sums sums) {
+                                     __m256 factors, int alive, Sums sums) {
+    constexpr double margin = 1e-6;
+    constexpr int check_every = 8;
+    const __m256d reject_below = _mm256_set1_pd(double(stage.threshold) - margin);
+    const __m256d pass_from = _mm256_set1_pd(double(stage.threshold) + margin);
     __m256d low = _mm256_setzero_pd(), high = _mm256_setzero_pd();
-    for (int k = stage.first; k < stage.first + stage.count; ++k) {
+    const int end = stage.first + stage.count;
+    for (int k = stage.first; k < end; ++k) {
         const CompiledCascade::Stump& s = stumps[std::size_t(k)];
         add_stump(s, sums(k, 0, s.tilted), sums(k, 1, s.tilted),
                   s.weight[2] != 0.0f ? sums(k, 2, s.tilted) : _mm256_setzero_si256(), factors, low,
                   high);
+        if ((k - stage.first) % check_every == check_every - 1 && k + 1 < end) {
+            const __m256d most = _mm256_set1_pd(s.rest_max), least = _mm256_set1_pd(s.rest_min);
+            const int rejected = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(low, most),
+                                                                  reject_below, _CMP_LT_OQ)) |
+                                 _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(high, most),
+                                                                  reject_below, _CMP_LT_OQ))
+                                     << 4;
+            const int passed =
+                _mm256_movemask_pd(
+                    _mm256_cmp_pd(_mm256_add_pd(low, least), pass_from, _CMP_GE_OQ)) |
+                _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(high, least), pass_from, _CMP_GE_OQ))
+                    << 4;
+            if (((rejected | passed) & alive) == alive) return passed & alive;
+        }
     }
-    return stage_passes(low, high, stage.threshold);
+    return stage_passes(low, high, stage.threshold) & alive;
 }
 
 // Needs tables.split_columns() for levels scanned with step 2.
@@ -227,7 +251,7 @@ FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
         bucket_factors[std::size_t(stage)].push_back(factor);
     };
 
-    for (int y = band.first_row * step; y < band.rows; y += band.row_stride * step) {
+    for (int y = 0; y < band.rows; y += step) {
         const std::ptrdiff_t row_origin = std::ptrdiff_t{y} * tables.stride;
         const std::ptrdiff_t row_base = std::ptrdiff_t{y} * dense[0].row_stride;
         // Flatness and the first stage, eight neighbouring positions at a time.
@@ -236,8 +260,9 @@ FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
             __m256 f;
             const int textured =
                 variance_factors(dense_sums(norm, base), dense_sums(norm_squares, base), area, f);
-            const int passed =
-                textured ? run_stage(stages[0], stumps, f, NeighbourSums{corners.data(), base}) : 0;
+            const int passed = textured ? run_stage(stages[0], stumps, f, textured,
+                                                    NeighbourSums{corners.data(), base})
+                                        : 0;
             _mm256_storeu_ps(row_factors.data() + b * 8, f);
             for (int k = 0; k < 8; ++k)
                 state[std::size_t(b * 8 + k)] = !(textured >> k & 1) ? 0
@@ -260,8 +285,8 @@ FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
             const __m256 f = _mm256_loadu_ps(row_factors.data() + b * 8);
             int stage = 1;
             while (alive != 0 && stage < stage_count && __builtin_popcount(unsigned(alive)) >= 2)
-                alive &= run_stage(stages[std::size_t(stage++)], stumps, f,
-                                   NeighbourSums{corners.data(), base});
+                alive = run_stage(stages[std::size_t(stage++)], stumps, f, alive,
+                                  NeighbourSums{corners.data(), base});
             const std::ptrdiff_t origin = row_origin + std::ptrdiff_t{b} * 8 * step;
             for (int k = 0; k < 8; ++k)
                 if (alive >> k & 1)
@@ -281,9 +306,10 @@ FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
         for (std::size_t g = 0; g < n; g += 8) {
             const __m256i o =
                 _mm256_loadu_si256(reinterpret_cast<const __m256i*>(origins.data() + g));
+            const int valid = n - g >= 8 ? 0xFF : (1 << (n - g)) - 1;
             const int passed =
                 run_stage(stages[std::size_t(stage)], stumps, _mm256_loadu_ps(factors.data() + g),
-                          GatheredSums{sum, tilted, &stumps, o});
+                          valid, GatheredSums{sum, tilted, &stumps, o});
             for (std::size_t k = 0; k < 8 && g + k < n; ++k)
                 if (passed >> k & 1) hand_over(stage + 1, origins[g + k], factors[g + k]);
         }

@@ -1,0 +1,113 @@
+// Face detection, fer against OpenCV 4's CascadeClassifier, on the same 640 x 480 gray pixels
+// with the same parameters (scale 1.1, 3 neighbours, minimum 30 x 30), one thread each, in one
+// run. Prints a Markdown table with median times, the speed ratio and whether the boxes agree.
+//
+//   build-bench/bench/fer_compare_detect [--repeat N] [--cascade FILE] [IMAGE...]
+//   (default images: the face-api sample photos and skimage's astronaut)
+#include <fer/fer.hpp>
+
+#include <opencv2/core/utility.hpp>
+#include <opencv2/objdetect.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace {
+
+double median(std::vector<double> v) {
+    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+    return v[v.size() / 2];
+}
+
+template <class F>
+double time_ms(F&& f) {
+    const auto start = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+        .count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int repeat = 9;
+    std::string cascade_path;
+    std::vector<std::string> images;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--repeat" && i + 1 < argc)
+            repeat = std::max(1, std::atoi(argv[++i]));
+        else if (a == "--cascade" && i + 1 < argc)
+            cascade_path = argv[++i];
+        else if (a == "-h" || a == "--help") {
+            std::printf("usage: %s [--repeat N] [--cascade FILE] [IMAGE...]\n", argv[0]);
+            return 0;
+        } else
+            images.push_back(a);
+    }
+    try {
+        if (cascade_path.empty()) cascade_path = fer::default_face_cascade_path();
+        if (images.empty()) {
+            for (int i = 1; i <= 6; ++i)
+                images.push_back(std::string(FER_BENCH_ASSETS_DIR) + "/face-api/sample" +
+                                 std::to_string(i) + ".jpg");
+            images.push_back("/usr/lib/python3/dist-packages/skimage/data/astronaut.png");
+        }
+        cv::setNumThreads(1);
+        const fer::CascadeDetector ours(fer::load_cascade(cascade_path));
+        cv::CascadeClassifier theirs(cascade_path);
+        if (theirs.empty()) throw fer::error("OpenCV cannot load " + cascade_path);
+        fer::DetectionOptions options;
+        options.min_width = options.min_height = 30;
+        fer::DetectionOptions two_threads = options;
+        two_threads.threads = 2;
+
+        std::printf(
+            "| image (640x480) | faces | fer 1 thread | fer 2 threads | OpenCV 1 thread | OpenCV / "
+            "fer |\n");
+        std::printf("|---|---|---|---|---|---|\n");
+        double total_ours = 0, total_theirs = 0;
+        bool all_same = true;
+        for (const std::string& path : images) {
+            if (!std::filesystem::exists(path)) {
+                std::fprintf(stderr, "skipping %s: missing\n", path.c_str());
+                continue;
+            }
+            const fer::Image gray = fer::resize_area(fer::to_gray(fer::load_image(path)), 640, 480);
+            const cv::Mat pixels(480, 640, CV_8UC1, const_cast<std::uint8_t*>(gray.data()));
+            std::vector<double> t_ours, t_two, t_theirs;
+            std::vector<fer::Detection> found;
+            std::vector<cv::Rect> cv_found;
+            for (int r = 0; r < repeat; ++r) {  // interleaved, so that load changes hit both alike
+                t_ours.push_back(time_ms([&] { found = ours.detect(gray, options); }));
+                t_two.push_back(time_ms([&] { found = ours.detect(gray, two_threads); }));
+                t_theirs.push_back(time_ms([&] {
+                    theirs.detectMultiScale(pixels, cv_found, 1.1, 3, 0, cv::Size(30, 30));
+                }));
+            }
+            bool same = found.size() == cv_found.size();
+            for (const cv::Rect& c : cv_found)
+                same &= std::any_of(found.begin(), found.end(), [&](const fer::Detection& d) {
+                    return d.box == fer::Rect{c.x, c.y, c.width, c.height};
+                });
+            all_same &= same;
+            const double a = median(t_ours), b = median(t_two), c = median(t_theirs);
+            total_ours += a;
+            total_theirs += c;
+            std::printf("| %s | %zu%s | %.1f ms | %.1f ms | %.1f ms | %.2fx |\n",
+                        std::filesystem::path(path).filename().c_str(), found.size(),
+                        same ? "" : " (differs)", a, b, c, c / a);
+        }
+        std::printf("| **all** | | %.1f ms | | %.1f ms | **%.2fx** |\n", total_ours, total_theirs,
+                    total_theirs / total_ours);
+        std::printf("\nboxes identical to OpenCV's: %s\n", all_same ? "yes, on every image" : "NO");
+        return all_same ? 0 : 1;
+    } catch (const fer::error& e) {
+        std::fprintf(stderr, "fer_compare_detect: %s\n", e.what());
+        return 1;
+    }
+}
