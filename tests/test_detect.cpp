@@ -173,3 +173,43 @@ TEST_CASE("bad detection arguments give fer::error") {
     CHECK_THROWS_AS(detector.detect(image, o), fer::error);
     CHECK_THROWS_AS(detector.detect(fer::ImageView()), fer::error);
 }
+
+TEST_CASE("eyes give the roll angle of a face, and its mirror image the opposite angle") {
+    const std::string face_cascade = haar_dir + "haarcascade_frontalface_default.xml";
+    const std::string eye_cascade = haar_dir + "haarcascade_eye.xml";
+    if (!have(face_cascade) || !have(eye_cascade) ||
+        !std::filesystem::exists(test::sample_photo(3))) {
+        MESSAGE("skipped: needs opencv-data and the sample photos");
+        return;
+    }
+    const fer::CascadeDetector faces(fer::load_cascade(face_cascade));
+    const fer::CascadeDetector eyes(fer::load_cascade(eye_cascade));
+    const fer::Image gray = fer::to_gray(fer::load_image(test::sample_photo(3).string()));
+    fer::Image mirrored(gray.width(), gray.height(), fer::PixelFormat::gray);
+    for (int y = 0; y < gray.height(); ++y)
+        for (int x = 0; x < gray.width(); ++x)
+            mirrored.row(y)[gray.width() - 1 - x] = gray.row(y)[x];
+    fer::DetectionOptions options;
+    options.min_width = options.min_height = 150;  // the three large faces
+    int with_eyes = 0;
+    for (const fer::Detection& face : faces.detect(gray, options)) {
+        const std::optional<fer::EyePair> pair = fer::find_eyes(eyes, gray, face.box);
+        if (!pair) continue;
+        ++with_eyes;
+        INFO("face ", face.box.x, " ", face.box.y, " roll ", pair->roll_degrees);
+        // Both eyes in the upper half of the face, left one on the left.
+        CHECK(pair->left_x < pair->right_x);
+        for (double y : {pair->left_y, pair->right_y}) {
+            CHECK(y > face.box.y);
+            CHECK(y < face.box.y + face.box.height / 2.0 + 1);
+        }
+        CHECK(std::abs(pair->roll_degrees) < 30);
+        // The same face, mirrored: the angle changes sign.
+        const fer::Rect flipped{gray.width() - face.box.right(), face.box.y, face.box.width,
+                                face.box.height};
+        const std::optional<fer::EyePair> mirror = fer::find_eyes(eyes, mirrored, flipped);
+        REQUIRE(mirror.has_value());
+        CHECK(std::abs(mirror->roll_degrees + pair->roll_degrees) < 4.0);
+    }
+    CHECK(with_eyes >= 2);
+}

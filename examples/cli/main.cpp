@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,6 +103,8 @@ int run_detect(const cli::Arguments& args) {
     const std::string cascade_path =
         args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path();
     const fer::CascadeDetector detector(fer::load_cascade(cascade_path));
+    std::optional<fer::CascadeDetector> eye_detector;
+    if (args.flag("eyes")) eye_detector.emplace(fer::load_cascade(fer::default_eye_cascade_path()));
 
     int status = 0;
     for (const std::string& path : args.positional) {
@@ -113,9 +116,25 @@ int run_detect(const cli::Arguments& args) {
             cli::JsonObject out;
             out.text("image", path).number("width", photo.width()).number("height", photo.height());
             std::string list;
-            for (const fer::Detection& f : faces)
-                list += std::string(list.empty() ? "" : ", ") + "{\"box\": " + box_json(f.box) +
-                        ", \"neighbors\": " + std::to_string(f.neighbors) + "}";
+            std::vector<std::optional<fer::EyePair>> eye_pairs;
+            for (const fer::Detection& f : faces) {
+                cli::JsonObject face;
+                face.raw("box", box_json(f.box)).number("neighbors", f.neighbors);
+                if (eye_detector) {
+                    const std::optional<fer::EyePair> eyes =
+                        fer::find_eyes(*eye_detector, gray, f.box);
+                    eye_pairs.push_back(eyes);
+                    if (eyes)
+                        face.raw("eyes", "{\"left\": [" + cli::json_number(eyes->left_x, 5) + ", " +
+                                             cli::json_number(eyes->left_y, 5) + "], \"right\": [" +
+                                             cli::json_number(eyes->right_x, 5) + ", " +
+                                             cli::json_number(eyes->right_y, 5) + "], \"roll\": " +
+                                             cli::json_number(eyes->roll_degrees, 3) + "}");
+                    else
+                        face.raw("eyes", "null");
+                }
+                list += std::string(list.empty() ? "" : ", ") + face.str();
+            }
             out.raw("faces", "[" + list + "]");
             if (repeat > 0) {
                 // The median of `repeat` detections on the decoded image: decoding is not timed.
@@ -135,8 +154,18 @@ int run_detect(const cli::Arguments& args) {
             if (args.flag("annotate")) {
                 fer::Image annotated = photo;
                 const int thickness = std::max(2, std::min(photo.width(), photo.height()) / 300);
-                for (const fer::Detection& f : faces) {
+                for (std::size_t i = 0; i < faces.size(); ++i) {
+                    const fer::Detection& f = faces[i];
                     fer::draw_rectangle(annotated.mutable_view(), f.box, {40, 220, 40}, thickness);
+                    if (i < eye_pairs.size() && eye_pairs[i]) {
+                        const int r = std::max(3, f.box.width / 20);
+                        for (const auto& [ex, ey] :
+                             {std::pair{eye_pairs[i]->left_x, eye_pairs[i]->left_y},
+                              std::pair{eye_pairs[i]->right_x, eye_pairs[i]->right_y}})
+                            fer::draw_rectangle(annotated.mutable_view(),
+                                                {int(ex) - r, int(ey) - r, 2 * r, 2 * r},
+                                                {250, 200, 0}, std::max(1, thickness / 2));
+                    }
                     fer::draw_label(annotated.mutable_view(), f.box,
                                     "face " + std::to_string(f.neighbors), {40, 220, 40}, {0, 0, 0},
                                     std::max(2, thickness));
@@ -190,6 +219,7 @@ std::vector<cli::Command> commands() {
           {"min-size", "N|WxH", "smallest face in pixels (default: the cascade window)"},
           {"max-size", "N|WxH", "largest face in pixels (default: the image)"},
           {"equalize", "", "equalize the histogram before detecting (off: same pixels as OpenCV)"},
+          {"eyes", "", "also find both eyes of each face and the roll angle (degrees)"},
           {"threads", "N", "worker threads for each image (default 1)"},
           {"annotate", "OUT", "write the image with boxes drawn to OUT (.png or .jpg; one IMAGE)"},
           {"repeat", "N", "detect N times on the decoded image and add ms, the median time"}},

@@ -62,7 +62,8 @@
 //   fer/detect/cascade.hpp          Cascade, load_cascade, parse_cascade (OpenCV's XML files)
 //   fer/detect/detector.hpp         CascadeDetector, DetectionOptions, Detection
 //   fer/detect/group.hpp            group_rectangles
-//   fer/detect/default_cascade.hpp  default_face_cascade_path
+//   fer/detect/eyes.hpp             find_eyes, EyePair (roll angle for alignment)
+//   fer/detect/default_cascade.hpp  default_face_cascade_path, default_eye_cascade_path
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
@@ -70,6 +71,7 @@
 #include "detect/cascade.hpp"
 #include "detect/default_cascade.hpp"
 #include "detect/detector.hpp"
+#include "detect/eyes.hpp"
 #include "draw.hpp"
 #include "error.hpp"
 #include "file.hpp"

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -94,12 +95,30 @@ inline std::vector<PyramidLevel> pyramid_levels(int image_width, int image_heigh
 
 }  // namespace detail
 
+namespace detail {
+
+// The working memory of one detection: pyramid image, tables, compiled cascade, scan buffers.
+// Detectors keep these between calls, since faulting in fresh pages for every pyramid level
+// costs more than many levels' arithmetic.
+struct DetectorWorkspace {
+    explicit DetectorWorkspace(const Cascade& cascade) : compiled(cascade, 1) {}
+    CompiledCascade compiled;
+    LevelTables tables;
+    Image scaled;
+    std::vector<std::int32_t> accepted;
+    ScanScratch scratch;
+};
+
+}  // namespace detail
+
 class CascadeDetector {
   public:
-    // Throws: nothing beyond what copying the cascade may throw (std::bad_alloc).
-    explicit CascadeDetector(Cascade cascade) : cascade_(std::move(cascade)) {}
+    // Throws: nothing beyond std::bad_alloc.
+    explicit CascadeDetector(Cascade cascade)
+        : cascade_(std::make_shared<const Cascade>(std::move(cascade))),
+          pool_(std::make_shared<Pool>()) {}
 
-    const Cascade& cascade() const { return cascade_; }
+    const Cascade& cascade() const { return *cascade_; }
 
     // Objects in `image` (gray, rgb or bgr), grouped, clipped to the image, top to bottom.
     // Throws: fer::error for an empty image or invalid options.
@@ -128,7 +147,31 @@ class CascadeDetector {
     }
 
   private:
-    Cascade cascade_;
+    // Shared, so that the compiled cascades in the workspaces stay valid when the detector is
+    // moved or copied; the workspace pool is shared by copies too (it is locked).
+    std::shared_ptr<const Cascade> cascade_;
+    struct Pool {
+        std::mutex mutex;
+        std::vector<std::unique_ptr<detail::DetectorWorkspace>> idle;
+    };
+    std::shared_ptr<Pool> pool_;
+
+    std::unique_ptr<detail::DetectorWorkspace> take_workspace() const {
+        {
+            const std::lock_guard<std::mutex> lock(pool_->mutex);
+            if (!pool_->idle.empty()) {
+                std::unique_ptr<detail::DetectorWorkspace> w = std::move(pool_->idle.back());
+                pool_->idle.pop_back();
+                return w;
+            }
+        }
+        return std::make_unique<detail::DetectorWorkspace>(*cascade_);
+    }
+
+    void return_workspace(std::unique_ptr<detail::DetectorWorkspace> w) const {
+        const std::lock_guard<std::mutex> lock(pool_->mutex);
+        pool_->idle.push_back(std::move(w));
+    }
 
     // Every window the cascade accepts, in original image coordinates; boxes of windows that
     // were rounded up at the image edge may reach past it.
@@ -138,13 +181,13 @@ class CascadeDetector {
         Image converted;
         const ImageView gray =
             image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
-        const int W = cascade_.window_width, H = cascade_.window_height;
+        const int W = cascade_->window_width, H = cascade_->window_height;
         if (gray.width() < W || gray.height() < H) return {};
         const std::vector<detail::PyramidLevel> levels =
             detail::pyramid_levels(gray.width(), gray.height(), W, H, options);
 
         // Levels are independent: with several threads each takes a share of them, the biggest
-        // first to whoever has the least work so far, and builds its own tables.
+        // first to whoever has the least work so far, and uses its own workspace.
         const int workers = std::max(1, std::min<int>(options.threads, int(levels.size())));
         std::vector<std::vector<std::size_t>> share(static_cast<std::size_t>(workers));
         std::vector<double> load(static_cast<std::size_t>(workers), 0.0);
@@ -169,13 +212,10 @@ class CascadeDetector {
     // Scans the listed pyramid levels, appending accepted windows in image coordinates.
     void scan_levels(const ImageView& gray, const std::vector<detail::PyramidLevel>& levels,
                      const std::vector<std::size_t>& which, std::vector<Rect>& hits) const {
-        const int W = cascade_.window_width, H = cascade_.window_height;
-        const bool haar = cascade_.feature_type == CascadeFeatureType::haar;
-        const bool vector_scan = detail::uses_vector_scan(cascade_);
-        detail::CompiledCascade compiled(cascade_, 1);
-        detail::LevelTables tables;
-        Image scaled;
-        std::vector<std::int32_t> accepted;
+        const int W = cascade_->window_width, H = cascade_->window_height;
+        const bool haar = cascade_->feature_type == CascadeFeatureType::haar;
+        const bool vector_scan = detail::uses_vector_scan(*cascade_);
+        std::unique_ptr<detail::DetectorWorkspace> w = take_workspace();
         for (const std::size_t i : which) {
             const detail::PyramidLevel& level = levels[i];
             detail::RowBand band;
@@ -183,20 +223,21 @@ class CascadeDetector {
             band.rows = level.height + 1 - H;
             band.step = level.step;
             if (band.columns <= 0 || band.rows <= 0) continue;
-            detail::resize_linear_exact(gray, level.width, level.height, scaled);
-            tables.build(scaled, haar, cascade_.has_tilted_features);
-            if (level.step == 2 && vector_scan) tables.split_columns();
-            compiled.restride(tables.stride, vector_scan);
-            accepted.clear();
-            detail::scan_band(compiled, tables, band, accepted);
+            detail::resize_linear_exact(gray, level.width, level.height, w->scaled);
+            w->tables.build(w->scaled, haar, cascade_->has_tilted_features);
+            if (level.step == 2 && vector_scan) w->tables.split_columns();
+            w->compiled.restride(w->tables.stride, vector_scan);
+            w->accepted.clear();
+            detail::scan_band(w->compiled, w->tables, band, w->accepted, w->scratch);
             const int box_w = detail::round_float(float(W) * level.scale);
             const int box_h = detail::round_float(float(H) * level.scale);
-            for (const std::int32_t origin : accepted) {
-                const int x = int(origin % tables.stride), y = int(origin / tables.stride);
+            for (const std::int32_t origin : w->accepted) {
+                const int x = int(origin % w->tables.stride), y = int(origin / w->tables.stride);
                 hits.push_back(Rect{detail::round_float(float(x) * level.scale),
                                     detail::round_float(float(y) * level.scale), box_w, box_h});
             }
         }
+        return_workspace(std::move(w));
     }
 };
 

@@ -34,6 +34,16 @@ struct RowBand {
     int step = 2;
 };
 
+// Working memory of the vector scan, kept from level to level and call to call so that large
+// buffers are not allocated (and their pages faulted in) again for every pyramid level.
+struct ScanScratch {
+    std::vector<const std::uint32_t*> corners;
+    std::vector<std::uint8_t> state, candidate;
+    std::vector<float> row_factors;
+    std::vector<std::vector<std::int32_t>> bucket_origins;
+    std::vector<std::vector<float>> bucket_factors;
+};
+
 // Appends the table offset (y * stride + x) of every accepted window, plain code.
 inline void scan_band_scalar(const CompiledCascade& cascade, const LevelTables& tables,
                              const RowBand& band, std::vector<std::int32_t>& accepted) {
@@ -199,7 +209,8 @@ FER_AVX2_TARGET inline int run_stage(const CompiledCascade::StumpStage& stage,
 // Needs tables.split_columns() for levels scanned with step 2.
 FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
                                            const LevelTables& tables, const RowBand& band,
-                                           std::vector<std::int32_t>& accepted) {
+                                           std::vector<std::int32_t>& accepted,
+                                           ScanScratch& scratch) {
     const std::vector<CompiledCascade::Stump>& stumps = cascade.stumps();
     const std::vector<CompiledCascade::StumpStage>& stages = cascade.stump_stages();
     const int stage_count = int(stages.size());
@@ -222,7 +233,8 @@ FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
                                      ? dense_table(tables.sum, tables.sum_parts)
                                      : dense_table(tables.tilted, tables.tilted_parts)};
     const DenseTable dense_squares = dense_table(tables.sqsum, tables.sqsum_parts);
-    std::vector<const std::uint32_t*> corners(stumps.size() * 12);
+    std::vector<const std::uint32_t*>& corners = scratch.corners;
+    corners.resize(stumps.size() * 12);
     for (std::size_t k = 0; k < stumps.size(); ++k)
         for (int r = 0; r < 3; ++r)
             for (int c = 0; c < 4; ++c)
@@ -236,12 +248,19 @@ FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
     }
 
     // Per row: each position's first-stage outcome and variance factor.
-    std::vector<std::uint8_t> state(std::size_t(blocks) * 8);  // 0 flat, 1 rejected, 2 passed
-    std::vector<float> row_factors(std::size_t(blocks) * 8);
-    std::vector<std::uint8_t> candidate(std::size_t(blocks) * 8);
+    std::vector<std::uint8_t>& state = scratch.state;  // 0 flat, 1 rejected, 2 passed
+    std::vector<float>& row_factors = scratch.row_factors;
+    std::vector<std::uint8_t>& candidate = scratch.candidate;
+    state.resize(std::size_t(blocks) * 8);
+    row_factors.resize(std::size_t(blocks) * 8);
+    candidate.resize(std::size_t(blocks) * 8);
     // Windows handed to the gathering code, by the stage they resume at.
-    std::vector<std::vector<std::int32_t>> bucket_origins(std::size_t(stage_count) + 1);
-    std::vector<std::vector<float>> bucket_factors(std::size_t(stage_count) + 1);
+    std::vector<std::vector<std::int32_t>>& bucket_origins = scratch.bucket_origins;
+    std::vector<std::vector<float>>& bucket_factors = scratch.bucket_factors;
+    bucket_origins.resize(std::size_t(stage_count) + 1);
+    bucket_factors.resize(std::size_t(stage_count) + 1);
+    for (std::size_t i = 0; i < bucket_origins.size(); ++i)
+        bucket_origins[i].clear(), bucket_factors[i].clear();
     auto hand_over = [&](int stage, std::int32_t origin, float factor) {
         if (stage == stage_count) {
             accepted.push_back(origin);
@@ -335,10 +354,13 @@ inline bool uses_vector_scan(const Cascade& cascade) {
 // Appends the table offset of every accepted window of the band, with the fastest code that
 // serves this cascade on this CPU.
 inline void scan_band(const CompiledCascade& cascade, const LevelTables& tables,
-                      const RowBand& band, std::vector<std::int32_t>& accepted) {
+                      const RowBand& band, std::vector<std::int32_t>& accepted,
+                      ScanScratch& scratch) {
 #if FER_DETECT_AVX2
     if (cascade.has_stump_table() && cpu_has_avx2())
-        return scan_band_avx2(cascade, tables, band, accepted);
+        return scan_band_avx2(cascade, tables, band, accepted, scratch);
+#else
+    (void)scratch;
 #endif
     scan_band_scalar(cascade, tables, band, accepted);
 }
