@@ -39,7 +39,8 @@ std::vector<std::int32_t> scan(const fer::Cascade& cascade, const fer::ImageView
     band.step = step;
     std::vector<std::int32_t> accepted;
 #if FER_DETECT_AVX2
-    if (vector_path) fer::detail::scan_band_avx2(compiled, tables, band, accepted);
+    fer::detail::ScanScratch scratch;
+    if (vector_path) fer::detail::scan_band_avx2(compiled, tables, band, accepted, scratch);
 #else
     (void)vector_path;
 #endif
