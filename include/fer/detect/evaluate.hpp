@@ -170,28 +170,11 @@ class CompiledCascade {
         const std::uint32_t* tilted = t.tilted.empty() ? nullptr : t.tilted.data() + origin;
         float inverse_norm = 0.0f;
         if (!variance_factor(sum, sqsum, inverse_norm)) return flat_window;
-        const Cascade& c = *cascade_;
-        for (std::size_t s = 0; s < c.stages.size(); ++s) {
-            const CascadeStage& stage = c.stages[s];
-            double stage_sum = 0.0;
-            for (int t_i = 0; t_i < stage.tree_count; ++t_i) {
-                const CascadeTree& tree = c.trees[std::size_t(stage.first_tree + t_i)];
-                int node = 0;
-                for (;;) {
-                    const CascadeNode& n = c.nodes[std::size_t(tree.first_node + node)];
-                    const float value =
-                        haar_value(haar_[std::size_t(n.feature)], sum, tilted) * inverse_norm;
-                    const int next = value < n.threshold ? n.left : n.right;
-                    if (next <= 0) {
-                        stage_sum += c.leaves[std::size_t(tree.first_leaf - next)];
-                        break;
-                    }
-                    node = next;
-                }
-            }
-            if (stage_sum < stage.threshold) return -int(s);
-        }
-        return 1;
+        return run_stages([&](int, const CascadeNode& n) {
+            const float value =
+                haar_value(haar_[std::size_t(n.feature)], sum, tilted) * inverse_norm;
+            return value < n.threshold;
+        });
     }
 
     // Haar cascades made only of stumps, laid out for vector code: per stump its three
@@ -332,19 +315,28 @@ class CompiledCascade {
     }
 
     int evaluate_lbp(const std::uint32_t* sum) const {
+        return run_stages([&](int node_index, const CascadeNode& n) {
+            const int code = lbp_code(lbp_[std::size_t(n.feature)], sum);
+            const std::uint32_t* subset = cascade_->subsets.data() + std::size_t(node_index) * 8;
+            return (subset[code >> 5] & (1u << (code & 31))) != 0;
+        });
+    }
+
+    // The stages in order, each summing its trees' leaves in double as OpenCV does; a tree goes
+    // left at a node when goes_left(node index, node) says so. Returns evaluate()'s verdict.
+    template <class GoesLeft>
+    int run_stages(GoesLeft goes_left) const {
         const Cascade& c = *cascade_;
         for (std::size_t s = 0; s < c.stages.size(); ++s) {
             const CascadeStage& stage = c.stages[s];
             double stage_sum = 0.0;
-            for (int t_i = 0; t_i < stage.tree_count; ++t_i) {
-                const CascadeTree& tree = c.trees[std::size_t(stage.first_tree + t_i)];
+            for (int t = 0; t < stage.tree_count; ++t) {
+                const CascadeTree& tree = c.trees[std::size_t(stage.first_tree + t)];
                 int node = 0;
                 for (;;) {
-                    const int node_index = tree.first_node + node;
-                    const CascadeNode& n = c.nodes[std::size_t(node_index)];
-                    const int code = lbp_code(lbp_[std::size_t(n.feature)], sum);
-                    const std::uint32_t* subset = c.subsets.data() + std::size_t(node_index) * 8;
-                    const int next = (subset[code >> 5] & (1u << (code & 31))) ? n.left : n.right;
+                    const int index = tree.first_node + node;
+                    const CascadeNode& n = c.nodes[std::size_t(index)];
+                    const int next = goes_left(index, n) ? n.left : n.right;
                     if (next <= 0) {
                         stage_sum += c.leaves[std::size_t(tree.first_leaf - next)];
                         break;
