@@ -64,6 +64,10 @@
 //   fer/detect/group.hpp            group_rectangles
 //   fer/detect/eyes.hpp             find_eyes, EyePair (roll angle for alignment)
 //   fer/detect/default_cascade.hpp  default_face_cascade_path, default_eye_cascade_path
+//   fer/tensor.hpp     Shape, Tensor, TensorView (HWC floats)
+//   fer/layers/*.hpp   Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, softmax, add,
+//                      BatchNorm and fold_batchnorm (the CNN engine's layers; the network,
+//                      model files and int8 kernels are still to come)
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
@@ -79,5 +83,12 @@
 #include "imgproc.hpp"
 #include "integral.hpp"
 #include "io.hpp"
+#include "layers/batchnorm.hpp"
+#include "layers/common.hpp"
+#include "layers/conv2d.hpp"
+#include "layers/dense.hpp"
+#include "layers/depthwise_conv2d.hpp"
+#include "layers/pool2d.hpp"
 #include "limits.hpp"
+#include "tensor.hpp"
 #include "version.hpp"

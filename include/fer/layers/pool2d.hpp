@@ -1,0 +1,77 @@
+// fer/layers/pool2d.hpp - max and average pooling.
+//
+// With SAME padding, max pooling ignores the padded taps (as if they were minus infinity) and
+// average pooling divides by the number of real taps under the window, as TensorFlow does.
+#pragma once
+
+#include <limits>
+
+#include "common.hpp"
+
+namespace fer {
+
+struct Pool2D {
+    enum class Kind : std::uint8_t { max, average };
+    Kind kind = Kind::max;
+    int kernel_h = 2, kernel_w = 2;
+    int stride_h = 2, stride_w = 2;
+    Padding padding = Padding::valid;
+
+    void validate() const {
+        detail::check_window("pool2d", kernel_h, kernel_w, stride_h, stride_w);
+    }
+
+    Shape output_shape(const Shape& input) const {
+        return detail::window_output("pool2d", input, kernel_h, kernel_w, stride_h, stride_w,
+                                     padding, input.channels);
+    }
+
+    // Requires: out.shape == output_shape(in.shape).
+    void forward(const TensorView& in, const MutableTensorView& out) const {
+        const detail::AxisGeometry gy =
+            detail::axis_geometry(in.shape.height, kernel_h, stride_h, padding);
+        const detail::AxisGeometry gx =
+            detail::axis_geometry(in.shape.width, kernel_w, stride_w, padding);
+        const int channels = in.shape.channels;
+        for (int oy = 0; oy < out.shape.height; ++oy)
+            for (int ox = 0; ox < out.shape.width; ++ox) {
+                const int y0 = std::max(oy * stride_h - gy.pad_before, 0);
+                const int y1 = std::min(oy * stride_h - gy.pad_before + kernel_h, in.shape.height);
+                const int x0 = std::max(ox * stride_w - gx.pad_before, 0);
+                const int x1 = std::min(ox * stride_w - gx.pad_before + kernel_w, in.shape.width);
+                float* acc = &out.at(oy, ox, 0);
+                const float start =
+                    kind == Kind::max ? -std::numeric_limits<float>::infinity() : 0.0f;
+                std::fill(acc, acc + channels, start);
+                for (int iy = y0; iy < y1; ++iy)
+                    for (int ix = x0; ix < x1; ++ix) {
+                        const float* x = &in.at(iy, ix, 0);
+                        if (kind == Kind::max)
+                            for (int c = 0; c < channels; ++c) acc[c] = std::max(acc[c], x[c]);
+                        else
+                            for (int c = 0; c < channels; ++c) acc[c] += x[c];
+                    }
+                if (kind == Kind::average) {
+                    const float inverse = 1.0f / float((y1 - y0) * (x1 - x0));
+                    for (int c = 0; c < channels; ++c) acc[c] *= inverse;
+                }
+            }
+    }
+};
+
+// The mean of each channel over all pixels: H x W x C to 1 x 1 x C.
+struct GlobalAveragePool {
+    Shape output_shape(const Shape& input) const { return Shape{1, 1, input.channels}; }
+
+    void forward(const TensorView& in, const MutableTensorView& out) const {
+        const int channels = in.shape.channels;
+        std::fill(out.data, out.data + channels, 0.0f);
+        const std::int64_t pixels = std::int64_t{in.shape.height} * in.shape.width;
+        for (std::int64_t p = 0; p < pixels; ++p)
+            for (int c = 0; c < channels; ++c) out.data[c] += in.data[p * channels + c];
+        const float inverse = 1.0f / float(pixels);
+        for (int c = 0; c < channels; ++c) out.data[c] *= inverse;
+    }
+};
+
+}  // namespace fer

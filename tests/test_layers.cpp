@@ -1,0 +1,263 @@
+// Every layer kernel against its plain-loop reference (fer/detail/reference_layers.hpp), on odd
+// shapes with fresh random inputs.
+#include <fer/detail/reference_layers.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "helpers.hpp"
+
+namespace {
+
+// Tolerance: float kernels may reorder sums; their error is bounded by a few float epsilons
+// times the sum of the absolute values of the terms (the reference's `magnitude`).
+constexpr double relative_tolerance = 2e-6;
+
+float random_float(float lo, float hi) {
+    return std::uniform_real_distribution<float>(lo, hi)(test::rng());
+}
+
+fer::Tensor random_tensor(const fer::Shape& shape) {
+    fer::Tensor t(shape);
+    for (std::int64_t i = 0; i < t.size(); ++i) t.data()[i] = random_float(-1.0f, 1.0f);
+    return t;
+}
+
+std::vector<float> random_values(std::size_t n, float scale = 1.0f) {
+    std::vector<float> v(n);
+    for (float& x : v) x = random_float(-scale, scale);
+    return v;
+}
+
+// Largest error in units of the allowed error; <= 1 passes.
+double worst_error(const fer::Tensor& got, const fer::detail::ReferenceResult& want) {
+    REQUIRE(got.shape() == want.shape);
+    double worst = 0;
+    for (std::size_t i = 0; i < want.values.size(); ++i) {
+        const double allowed = relative_tolerance * (want.magnitude[i] + 1.0) * 8;
+        worst = std::max(worst, std::abs(double(got.data()[i]) - want.values[i]) / allowed);
+    }
+    return worst;
+}
+
+const int channel_counts[] = {1, 3, 7, 13, 32};
+const fer::Activation activations[] = {fer::Activation::none, fer::Activation::relu,
+                                       fer::Activation::relu6};
+
+}  // namespace
+
+TEST_CASE("SAME padding is TensorFlow's: extra padding goes after") {
+    auto g = fer::detail::axis_geometry(5, 3, 2, fer::Padding::same);
+    CHECK(g.output == 3);
+    CHECK(g.pad_before == 1);
+    g = fer::detail::axis_geometry(6, 3, 2, fer::Padding::same);  // total padding 1: all after
+    CHECK(g.output == 3);
+    CHECK(g.pad_before == 0);
+    g = fer::detail::axis_geometry(48, 3, 1, fer::Padding::same);
+    CHECK(g.output == 48);
+    CHECK(g.pad_before == 1);
+    g = fer::detail::axis_geometry(7, 3, 2, fer::Padding::valid);
+    CHECK(g.output == 3);
+    CHECK(g.pad_before == 0);
+    CHECK(fer::detail::axis_geometry(2, 3, 1, fer::Padding::valid).output == 0);
+}
+
+TEST_CASE("conv2d (im2col + Eigen GEMM, and the 1x1 path) matches the reference") {
+    INFO("seed ", test::seed());
+    std::vector<float> scratch;
+    int cases = 0;
+    for (int cin : channel_counts)
+        for (int kernel : {1, 3, 5})
+            for (int stride : {1, 2})
+                for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                    fer::Conv2D conv;
+                    conv.kernel_h = conv.kernel_w = kernel;
+                    conv.stride_h = conv.stride_w = stride;
+                    conv.padding = padding;
+                    conv.activation = activations[cases % 3];
+                    conv.in_channels = cin;
+                    conv.out_channels = test::uniform(1, 40);
+                    conv.weights =
+                        random_values(std::size_t(kernel) * kernel * cin * conv.out_channels, 0.5f);
+                    conv.bias = random_values(std::size_t(conv.out_channels));
+                    conv.validate();
+                    const int h = test::uniform(kernel, 65), w = test::uniform(kernel, 33);
+                    const fer::Tensor in = random_tensor({h, w, cin});
+                    fer::Tensor out(conv.output_shape(in.shape()));
+                    conv.forward(in, out.mutable_view(), scratch);
+                    INFO("cin ", cin, " k ", kernel, " s ", stride, " in ", h, "x", w, " cout ",
+                         conv.out_channels);
+                    CHECK(worst_error(out, fer::detail::conv2d_reference(conv, in)) <= 1.0);
+                    ++cases;
+                }
+    CHECK(cases == 60);
+    // Non-square kernels and strides, and a 1x1 input.
+    fer::Conv2D odd;
+    odd.kernel_h = 1, odd.kernel_w = 3, odd.stride_h = 2, odd.stride_w = 1;
+    odd.in_channels = 3, odd.out_channels = 5;
+    odd.weights = random_values(3 * 3 * 5);
+    odd.bias = random_values(5);
+    for (const fer::Shape& s : {fer::Shape{1, 1, 3}, fer::Shape{9, 4, 3}}) {
+        const fer::Tensor in = random_tensor(s);
+        fer::Tensor out(odd.output_shape(s));
+        odd.forward(in, out.mutable_view(), scratch);
+        CHECK(worst_error(out, fer::detail::conv2d_reference(odd, in)) <= 1.0);
+    }
+}
+
+TEST_CASE("depthwise conv2d matches the reference") {
+    INFO("seed ", test::seed());
+    int cases = 0;
+    for (int channels : channel_counts)
+        for (int kernel : {1, 3, 5})
+            for (int stride : {1, 2})
+                for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                    fer::DepthwiseConv2D dw;
+                    dw.kernel_h = dw.kernel_w = kernel;
+                    dw.stride_h = dw.stride_w = stride;
+                    dw.padding = padding;
+                    dw.activation = activations[cases++ % 3];
+                    dw.channels = channels;
+                    dw.weights = random_values(std::size_t(kernel) * kernel * channels);
+                    dw.bias = random_values(std::size_t(channels));
+                    dw.validate();
+                    const fer::Tensor in = random_tensor(
+                        {test::uniform(kernel, 65), test::uniform(kernel, 40), channels});
+                    fer::Tensor out(dw.output_shape(in.shape()));
+                    dw.forward(in, out.mutable_view());
+                    INFO("c ", channels, " k ", kernel, " s ", stride);
+                    CHECK(worst_error(out, fer::detail::depthwise_reference(dw, in)) <= 1.0);
+                }
+}
+
+TEST_CASE("max and average pooling match the reference, padded taps ignored") {
+    INFO("seed ", test::seed());
+    for (int channels : channel_counts)
+        for (auto kind : {fer::Pool2D::Kind::max, fer::Pool2D::Kind::average})
+            for (int kernel : {2, 3})
+                for (int stride : {1, 2})
+                    for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                        fer::Pool2D pool;
+                        pool.kind = kind;
+                        pool.kernel_h = pool.kernel_w = kernel;
+                        pool.stride_h = pool.stride_w = stride;
+                        pool.padding = padding;
+                        const fer::Tensor in = random_tensor(
+                            {test::uniform(kernel, 65), test::uniform(kernel, 30), channels});
+                        fer::Tensor out(pool.output_shape(in.shape()));
+                        pool.forward(in, out.mutable_view());
+                        CHECK(worst_error(out, fer::detail::pool_reference(pool, in)) <= 1.0);
+                    }
+    // All-negative input: SAME max pooling must not pick up a zero from the padding.
+    fer::Tensor negative({3, 3, 1});
+    for (int i = 0; i < 9; ++i) negative.data()[i] = -1.0f - float(i);
+    fer::Pool2D pool;
+    pool.kernel_h = pool.kernel_w = 2;
+    pool.padding = fer::Padding::same;
+    fer::Tensor out(pool.output_shape(negative.shape()));
+    pool.forward(negative, out.mutable_view());
+    CHECK(out.data()[3] == -9.0f);  // the bottom-right window holds only pixel 8 (value -9)
+}
+
+TEST_CASE("dense, global average pooling, add and softmax match their definitions") {
+    INFO("seed ", test::seed());
+    for (int n : {1, 7, 64, 1000}) {
+        fer::Dense dense;
+        dense.inputs = n;
+        dense.outputs = test::uniform(1, 20);
+        dense.activation = activations[n % 3];
+        dense.weights = random_values(std::size_t(n) * dense.outputs);
+        dense.bias = random_values(std::size_t(dense.outputs));
+        dense.validate();
+        const fer::Tensor in = random_tensor({1, 1, n});
+        fer::Tensor out(dense.output_shape(in.shape()));
+        dense.forward(in, out.mutable_view());
+        CHECK(worst_error(out, fer::detail::dense_reference(dense, in)) <= 1.0);
+    }
+    for (int channels : channel_counts) {
+        const fer::Tensor in =
+            random_tensor({test::uniform(1, 65), test::uniform(1, 20), channels});
+        fer::Tensor out({1, 1, channels});
+        fer::GlobalAveragePool().forward(in, out.mutable_view());
+        CHECK(worst_error(out, fer::detail::global_average_pool_reference(in)) <= 1.0);
+    }
+    const fer::Tensor a = random_tensor({5, 3, 7}), b = random_tensor({5, 3, 7}),
+                      c = random_tensor({5, 3, 7});
+    fer::Tensor sum({5, 3, 7});
+    fer::add({a, b, c}, sum.mutable_view(), fer::Activation::relu);
+    for (int i = 0; i < 105; ++i)
+        CHECK(sum.data()[i] ==
+              doctest::Approx(std::max(0.0f, a.data()[i] + b.data()[i] + c.data()[i])));
+    CHECK_THROWS_AS(fer::add({a, random_tensor({5, 3, 6})}, sum.mutable_view()), fer::error);
+
+    fer::Tensor scores({1, 1, 7});
+    const float raw[7] = {1000.0f, 999.0f,  -5.0f, 0.0f,
+                          3.0f,    1000.0f, 2.0f};  // huge: must not overflow
+    std::copy(raw, raw + 7, scores.data());
+    fer::softmax(scores.mutable_view());
+    double total = 0;
+    for (int i = 0; i < 7; ++i) total += scores.data()[i];
+    CHECK(total == doctest::Approx(1.0));
+    CHECK(scores.data()[0] == doctest::Approx(1.0 / (2.0 + std::exp(-1.0))));
+    CHECK(scores.data()[1] == doctest::Approx(std::exp(-1.0) / (2.0 + std::exp(-1.0))));
+}
+
+TEST_CASE("batchnorm folded into a convolution computes the same as applying it after") {
+    INFO("seed ", test::seed());
+    std::vector<float> scratch;
+    for (int cout : {1, 5, 32}) {
+        fer::Conv2D conv;
+        conv.kernel_h = conv.kernel_w = 3;
+        conv.in_channels = 4, conv.out_channels = cout;
+        conv.weights = random_values(9 * 4 * std::size_t(cout));
+        conv.bias = random_values(std::size_t(cout));
+        fer::BatchNorm bn;
+        bn.gamma = random_values(std::size_t(cout));
+        bn.beta = random_values(std::size_t(cout));
+        bn.mean = random_values(std::size_t(cout));
+        bn.variance.resize(std::size_t(cout));
+        for (float& v : bn.variance) v = random_float(0.01f, 2.0f);
+        const fer::Tensor in = random_tensor({11, 9, 4});
+        fer::Tensor plain(conv.output_shape(in.shape()));
+        conv.forward(in, plain.mutable_view(), scratch);
+        const fer::detail::ReferenceResult want = fer::detail::batchnorm_reference(bn, plain);
+        bn.forward(plain.mutable_view());
+        CHECK(worst_error(plain, want) <= 1.0);  // the batchnorm layer itself
+        fer::Conv2D folded = conv;
+        fer::fold_batchnorm(folded, bn);
+        fer::Tensor out(folded.output_shape(in.shape()));
+        folded.forward(in, out.mutable_view(), scratch);
+        double worst = 0;
+        for (std::size_t i = 0; i < want.values.size(); ++i)
+            worst = std::max(worst, std::abs(out.data()[i] - want.values[i]) /
+                                        (1e-4 * (1 + std::abs(want.values[i]))));
+        CHECK(worst <= 1.0);
+    }
+}
+
+TEST_CASE("inconsistent layer parameters and shapes give fer::error") {
+    fer::Conv2D conv;
+    conv.in_channels = 3, conv.out_channels = 2, conv.kernel_h = conv.kernel_w = 3;
+    conv.weights.resize(53);
+    conv.bias.resize(2);
+    CHECK_THROWS_WITH_AS(conv.validate(), "conv2d weight count: expected 54, found 53", fer::error);
+    conv.weights.resize(54);
+    CHECK_NOTHROW(conv.validate());
+    CHECK_THROWS_WITH_AS(conv.output_shape({8, 8, 4}),
+                         doctest::Contains("conv2d input channels: expected 3"), fer::error);
+    conv.padding = fer::Padding::valid;
+    CHECK_THROWS_AS(conv.output_shape({2, 8, 3}), fer::error);
+    conv.stride_h = 0;
+    CHECK_THROWS_AS(conv.validate(), fer::error);
+    fer::Dense dense;
+    dense.inputs = 10, dense.outputs = 2;
+    dense.weights.resize(20);
+    dense.bias.resize(2);
+    CHECK_THROWS_AS(dense.output_shape({3, 3, 1}), fer::error);
+    CHECK_THROWS_AS(fer::Tensor({0, 3, 3}), fer::error);
+    CHECK_THROWS_AS(fer::Tensor({100000, 100000, 3}), fer::error);
+    fer::BatchNorm bn;
+    bn.gamma = bn.beta = bn.mean = {1.0f};
+    bn.variance = {-1.0f};
+    CHECK_THROWS_AS(bn.validate(), fer::error);
+}
