@@ -59,6 +59,7 @@
 //   fer/io.hpp         load_image, decode_image, save_image, encode_png, encode_jpeg
 //   fer/draw.hpp       draw_rectangle, fill_rectangle, draw_text, draw_label
 //   fer/file.hpp       read_file_bytes, write_file
+//   fer/gguf.hpp       GgufFile (validating GGUF v3 reader), GgufWriter
 //   fer/detect/cascade.hpp          Cascade, load_cascade, parse_cascade (OpenCV's XML files)
 //   fer/detect/detector.hpp         CascadeDetector, DetectionOptions, Detection
 //   fer/detect/group.hpp            group_rectangles
@@ -79,6 +80,7 @@
 #include "draw.hpp"
 #include "error.hpp"
 #include "file.hpp"
+#include "gguf.hpp"
 #include "image.hpp"
 #include "imgproc.hpp"
 #include "integral.hpp"

@@ -27,4 +27,12 @@ inline constexpr int max_cascade_trees = 100'000;
 inline constexpr int max_cascade_nodes_per_tree = 64;
 inline constexpr int max_cascade_features = 200'000;
 
+// Model files (GGUF): the file, its metadata and its tensors.
+inline constexpr std::int64_t max_model_file_bytes = std::int64_t{512} << 20;
+inline constexpr std::int64_t max_model_tensors = 10'000;
+inline constexpr std::int64_t max_model_metadata_entries = 10'000;
+inline constexpr std::int64_t max_model_string_bytes = std::int64_t{1} << 20;
+inline constexpr std::int64_t max_model_array_elements = std::int64_t{1} << 24;
+inline constexpr int max_model_tensor_dims = 4;
+
 }  // namespace fer::limits
