@@ -69,6 +69,7 @@
 //   fer/layers/*.hpp   Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, softmax, add,
 //                      BatchNorm and fold_batchnorm (the CNN engine's layers; the network,
 //                      model files and int8 kernels are still to come)
+//   fer/quant.hpp      int8 semantics: quantize_per_channel, dequantize, error bounds
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
@@ -92,5 +93,6 @@
 #include "layers/depthwise_conv2d.hpp"
 #include "layers/pool2d.hpp"
 #include "limits.hpp"
+#include "quant.hpp"
 #include "tensor.hpp"
 #include "version.hpp"
