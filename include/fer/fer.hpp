@@ -67,9 +67,11 @@
 //   fer/detect/default_cascade.hpp  default_face_cascade_path, default_eye_cascade_path
 //   fer/tensor.hpp     Shape, Tensor, TensorView (HWC floats)
 //   fer/layers/*.hpp   Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, softmax, add,
-//                      BatchNorm and fold_batchnorm (the CNN engine's layers; the network,
-//                      model files and int8 kernels are still to come)
+//                      BatchNorm and fold_batchnorm (the CNN engine's layers; int8 compute
+//                      kernels are still to come)
 //   fer/quant.hpp      int8 semantics: quantize_per_channel, dequantize, error bounds
+//   fer/network.hpp    Network (layers with named inputs, shape checks, const forward)
+//   fer/model_file.hpp load_network, save_network (GGUF model files)
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
@@ -93,6 +95,8 @@
 #include "layers/depthwise_conv2d.hpp"
 #include "layers/pool2d.hpp"
 #include "limits.hpp"
+#include "model_file.hpp"
+#include "network.hpp"
 #include "quant.hpp"
 #include "tensor.hpp"
 #include "version.hpp"

@@ -1,0 +1,183 @@
+// fer/network.hpp - a CNN as an ordered list of layers with named inputs, loaded from and saved
+// to GGUF model files.
+//
+// Each node reads the outputs of earlier nodes (or the network input) and writes one tensor;
+// residual connections are Add nodes reading several earlier outputs. Shapes are inferred and
+// checked once, when the network is built or loaded. forward() is const: several threads may run
+// one network at once, each with its own Workspace, which is allocated on first use and reused,
+// so repeated calls do not allocate.
+//
+// Model file (GGUF v3) keys, all under "fer.":
+//   input.height, input.width, input.channels (uint32); input.scale, input.offset (float32:
+//   the network sees pixel * scale + offset); labels (string array, one per output);
+//   layer_count (uint32); per layer N: layer.N.type (string: conv2d, depthwise_conv2d,
+//   max_pool2d, average_pool2d, global_average_pool, dense, add, softmax), layer.N.inputs (int32
+//   array: indices of earlier layers, -1 for the network input), and as the type needs
+//   layer.N.kernel and layer.N.stride (int32 [h, w]), layer.N.padding ("same" or "valid"),
+//   layer.N.activation ("none", "relu", "relu6"), layer.N.outputs (uint32, conv and dense).
+// Tensors: layer.N.weight in the layer's layout with GGUF dimensions innermost first, either F32,
+// or I8 with layer.N.weight_scale (F32, one per output channel, see fer/quant.hpp), which is
+// dequantized on load; layer.N.bias (F32).
+#pragma once
+
+#include <cstring>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "error.hpp"
+#include "gguf.hpp"
+#include "layers/conv2d.hpp"
+#include "layers/dense.hpp"
+#include "layers/depthwise_conv2d.hpp"
+#include "layers/pool2d.hpp"
+#include "quant.hpp"
+#include "tensor.hpp"
+
+namespace fer {
+
+struct AddLayer {
+    Activation activation = Activation::none;
+};
+struct SoftmaxLayer {};
+
+using Layer =
+    std::variant<Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, AddLayer, SoftmaxLayer>;
+
+struct NetworkInput {
+    Shape shape;
+    float scale = 1.0f / 255.0f;
+    float offset = 0.0f;
+};
+
+class Network {
+  public:
+    struct Node {
+        Layer layer;
+        std::vector<int> inputs;  // earlier node indices; -1 is the network input
+        Shape output;
+    };
+
+    // Per-thread working memory for forward().
+    struct Workspace {
+        std::vector<Tensor> outputs;
+        std::vector<float> scratch;
+    };
+
+    // Adds a node reading `inputs`; checks the layer and infers its output shape.
+    // Throws: fer::error for invalid parameters, inputs or shapes.
+    void add(Layer layer, std::vector<int> inputs) {
+        const int index = int(nodes_.size());
+        if (inputs.empty())
+            detail::fail(detail::concat("layer ", index, " inputs"), "at least one", "none");
+        std::vector<Shape> shapes;
+        for (int i : inputs) {
+            if (i < -1 || i >= index)
+                detail::fail(detail::concat("layer ", index, " input"),
+                             detail::concat("-1 to ", index - 1), i);
+            shapes.push_back(i < 0 ? input_.shape : nodes_[std::size_t(i)].output);
+        }
+        Node node{std::move(layer), std::move(inputs), Shape{}};
+        node.output = std::visit([&](auto& l) { return infer(l, shapes, index); }, node.layer);
+        nodes_.push_back(std::move(node));
+    }
+
+    void set_input(const NetworkInput& input) {
+        if (!nodes_.empty())
+            detail::fail("network input", "set before the first layer", "set later");
+        detail::check_shape(input.shape);
+        input_ = input;
+    }
+
+    const NetworkInput& input() const { return input_; }
+    const std::vector<Node>& nodes() const { return nodes_; }
+    Shape output_shape() const { return nodes_.empty() ? input_.shape : nodes_.back().output; }
+    std::vector<std::string> labels;
+
+    // Runs the network on an already normalized input; returns the last node's output, which
+    // lives in the workspace until its next use.
+    // Throws: fer::error if the network is empty or the input shape differs from input().shape.
+    const Tensor& forward(const TensorView& input, Workspace& ws) const {
+        if (nodes_.empty()) detail::fail("network", "at least one layer", "none");
+        if (input.shape != input_.shape)
+            detail::fail("network input shape", detail::describe(input_.shape),
+                         detail::describe(input.shape));
+        ws.outputs.resize(nodes_.size());
+        for (std::size_t n = 0; n < nodes_.size(); ++n) {
+            const Node& node = nodes_[n];
+            Tensor& out = ws.outputs[n];
+            out.reset(node.output);
+            auto source = [&](int i) -> TensorView {
+                return i < 0 ? input : ws.outputs[std::size_t(i)].view();
+            };
+            const TensorView first = source(node.inputs[0]);
+            if (const auto* l = std::get_if<Conv2D>(&node.layer))
+                l->forward(first, out.mutable_view(), ws.scratch);
+            else if (const auto* d = std::get_if<DepthwiseConv2D>(&node.layer))
+                d->forward(first, out.mutable_view());
+            else if (const auto* p = std::get_if<Pool2D>(&node.layer))
+                p->forward(first, out.mutable_view());
+            else if (const auto* g = std::get_if<GlobalAveragePool>(&node.layer))
+                g->forward(first, out.mutable_view());
+            else if (const auto* f = std::get_if<Dense>(&node.layer))
+                f->forward(first, out.mutable_view());
+            else if (const auto* a = std::get_if<AddLayer>(&node.layer)) {
+                std::vector<TensorView> parts;
+                for (int i : node.inputs) parts.push_back(source(i));
+                fer::add(parts, out.mutable_view(), a->activation);
+            } else {
+                std::copy(first.data, first.data + first.size(), out.data());
+                softmax(out.mutable_view());
+            }
+        }
+        return ws.outputs.back();
+    }
+
+  private:
+    NetworkInput input_{Shape{64, 64, 1}};
+    std::vector<Node> nodes_;
+
+    static void single_input(const std::vector<Shape>& shapes, int index, const char* type) {
+        if (shapes.size() != 1)
+            detail::fail(detail::concat("layer ", index, " (", type, ") inputs"), 1, shapes.size());
+    }
+    Shape infer(const Conv2D& l, const std::vector<Shape>& s, int i) const {
+        single_input(s, i, "conv2d");
+        l.validate();
+        return l.output_shape(s[0]);
+    }
+    Shape infer(const DepthwiseConv2D& l, const std::vector<Shape>& s, int i) const {
+        single_input(s, i, "depthwise_conv2d");
+        l.validate();
+        return l.output_shape(s[0]);
+    }
+    Shape infer(const Pool2D& l, const std::vector<Shape>& s, int i) const {
+        single_input(s, i, "pool2d");
+        l.validate();
+        return l.output_shape(s[0]);
+    }
+    Shape infer(const GlobalAveragePool& l, const std::vector<Shape>& s, int i) const {
+        single_input(s, i, "global_average_pool");
+        return l.output_shape(s[0]);
+    }
+    Shape infer(const Dense& l, const std::vector<Shape>& s, int i) const {
+        single_input(s, i, "dense");
+        l.validate();
+        return l.output_shape(s[0]);
+    }
+    Shape infer(const AddLayer&, const std::vector<Shape>& s, int i) const {
+        if (s.size() < 2)
+            detail::fail(detail::concat("layer ", i, " (add) inputs"), "at least 2", s.size());
+        for (const Shape& x : s)
+            if (x != s[0])
+                detail::fail(detail::concat("layer ", i, " (add) input shapes"),
+                             detail::describe(s[0]), detail::describe(x));
+        return s[0];
+    }
+    Shape infer(const SoftmaxLayer&, const std::vector<Shape>& s, int i) const {
+        single_input(s, i, "softmax");
+        return s[0];
+    }
+};
+
+}  // namespace fer

@@ -1,0 +1,201 @@
+#include <fer/detail/reference_layers.hpp>
+#include <fer/model_file.hpp>
+
+#include <random>
+#include <thread>
+
+#include "helpers.hpp"
+
+namespace {
+
+std::vector<float> random_values(std::size_t n, float scale) {
+    std::vector<float> v(n);
+    for (float& x : v) x = std::uniform_real_distribution<float>(-scale, scale)(test::rng());
+    return v;
+}
+
+fer::Conv2D conv(int k, int stride, int cin, int cout, fer::Activation a) {
+    fer::Conv2D c;
+    c.kernel_h = c.kernel_w = k;
+    c.stride_h = c.stride_w = stride;
+    c.in_channels = cin, c.out_channels = cout, c.activation = a;
+    c.weights = random_values(std::size_t(k) * k * cin * cout, 0.5f);
+    c.bias = random_values(std::size_t(cout), 0.1f);
+    return c;
+}
+
+// A small network with every layer kind and a residual join, shaped like the face models.
+fer::Network small_network() {
+    fer::Network net;
+    net.set_input({fer::Shape{16, 16, 1}, 1.0f / 255.0f, 0.0f});
+    net.add(conv(3, 1, 1, 8, fer::Activation::relu), {-1});  // 0
+    fer::DepthwiseConv2D dw;
+    dw.channels = 8;
+    dw.weights = random_values(9 * 8, 0.5f);
+    dw.bias = random_values(8, 0.1f);
+    net.add(dw, {0});                                        // 1
+    net.add(conv(1, 1, 8, 16, fer::Activation::none), {1});  // 2
+    fer::Pool2D pool;
+    pool.kernel_h = pool.kernel_w = 3;
+    pool.padding = fer::Padding::same;
+    net.add(pool, {2});                                      // 3: 8x8x16
+    net.add(conv(1, 2, 8, 16, fer::Activation::none), {0});  // 4: the strided shortcut
+    net.add(fer::AddLayer{fer::Activation::relu}, {3, 4});   // 5
+    net.add(conv(3, 1, 16, 7, fer::Activation::none), {5});  // 6
+    net.add(fer::GlobalAveragePool{}, {6});                  // 7
+    net.add(fer::SoftmaxLayer{}, {7});                       // 8
+    net.labels = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+    return net;
+}
+
+fer::Tensor random_input(const fer::Shape& s) {
+    fer::Tensor t(s);
+    for (std::int64_t i = 0; i < t.size(); ++i)
+        t.data()[i] = std::uniform_real_distribution<float>(0.0f, 1.0f)(test::rng());
+    return t;
+}
+
+fer::Tensor to_tensor(const fer::detail::ReferenceResult& r) {
+    fer::Tensor t(r.shape);
+    for (std::size_t i = 0; i < r.values.size(); ++i) t.data()[i] = float(r.values[i]);
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("a network's forward pass equals its layers run one by one with the references") {
+    INFO("seed ", test::seed());
+    const fer::Network net = small_network();
+    CHECK(net.output_shape() == fer::Shape{1, 1, 7});
+    const fer::Tensor input = random_input(net.input().shape);
+    fer::Network::Workspace ws;
+    const fer::Tensor& out = net.forward(input, ws);
+
+    // The same graph, node by node, with the plain-loop references.
+    std::vector<fer::Tensor> ref;
+    const auto& nodes = net.nodes();
+    auto in = [&](int i) -> fer::TensorView {
+        return i < 0 ? input.view() : ref[std::size_t(i)].view();
+    };
+    for (const fer::Network::Node& node : nodes) {
+        if (auto* c = std::get_if<fer::Conv2D>(&node.layer))
+            ref.push_back(to_tensor(fer::detail::conv2d_reference(*c, in(node.inputs[0]))));
+        else if (auto* d = std::get_if<fer::DepthwiseConv2D>(&node.layer))
+            ref.push_back(to_tensor(fer::detail::depthwise_reference(*d, in(node.inputs[0]))));
+        else if (auto* p = std::get_if<fer::Pool2D>(&node.layer))
+            ref.push_back(to_tensor(fer::detail::pool_reference(*p, in(node.inputs[0]))));
+        else if (std::holds_alternative<fer::GlobalAveragePool>(node.layer))
+            ref.push_back(
+                to_tensor(fer::detail::global_average_pool_reference(in(node.inputs[0]))));
+        else if (std::holds_alternative<fer::AddLayer>(node.layer)) {
+            fer::Tensor t(node.output);
+            for (std::int64_t i = 0; i < t.size(); ++i)
+                t.data()[i] =
+                    std::max(0.0f, in(node.inputs[0]).data[i] + in(node.inputs[1]).data[i]);
+            ref.push_back(std::move(t));
+        } else {  // softmax from its definition
+            fer::Tensor t(node.output);
+            double total = 0;
+            for (int i = 0; i < 7; ++i) total += std::exp(double(in(node.inputs[0]).data[i]));
+            for (int i = 0; i < 7; ++i)
+                t.data()[i] = float(std::exp(double(in(node.inputs[0]).data[i])) / total);
+            ref.push_back(std::move(t));
+        }
+    }
+    for (int i = 0; i < 7; ++i)
+        CHECK(out.data()[i] == doctest::Approx(ref.back().data()[i]).epsilon(1e-4));
+    // Workspace reuse gives the same answer.
+    const std::vector<float> first(out.data(), out.data() + 7);
+    CHECK(std::equal(first.begin(), first.end(), net.forward(input, ws).data()));
+}
+
+TEST_CASE("model files: fp32 round trip is exact, int8 stays close, threads agree") {
+    INFO("seed ", test::seed());
+    const fer::Network net = small_network();
+    const fer::Network loaded =
+        fer::load_network(fer::GgufFile::parse(fer::save_network(net), "net.gguf"));
+    CHECK(loaded.labels == net.labels);
+    CHECK(loaded.nodes().size() == net.nodes().size());
+    const fer::Network quantized =
+        fer::load_network(fer::GgufFile::parse(fer::save_network(net, true), "net-int8.gguf"));
+    fer::Network::Workspace a, b, c;
+    double worst_int8 = 0;
+    for (int trial = 0; trial < 10; ++trial) {
+        const fer::Tensor input = random_input(net.input().shape);
+        const fer::Tensor& x = net.forward(input, a);
+        const fer::Tensor& y = loaded.forward(input, b);
+        CHECK(std::equal(x.data(), x.data() + 7, y.data()));
+        const fer::Tensor& z = quantized.forward(input, c);
+        for (int i = 0; i < 7; ++i)
+            worst_int8 = std::max(worst_int8, double(std::abs(x.data()[i] - z.data()[i])));
+    }
+    MESSAGE("largest probability difference, int8 weights vs fp32: ", worst_int8);
+    CHECK(worst_int8 < 0.02);
+
+    const fer::Tensor input = random_input(net.input().shape);
+    const std::vector<float> expected(net.forward(input, a).data(),
+                                      net.forward(input, a).data() + 7);
+    std::vector<int> mismatches(3, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t)
+        threads.emplace_back([&, t] {
+            fer::Network::Workspace mine;
+            for (int r = 0; r < 20; ++r) {
+                const fer::Tensor& out = loaded.forward(input, mine);
+                mismatches[std::size_t(t)] +=
+                    !std::equal(expected.begin(), expected.end(), out.data());
+            }
+        });
+    for (std::thread& t : threads) t.join();
+    for (int m : mismatches) CHECK(m == 0);
+}
+
+TEST_CASE("broken model files give fer::error naming what is wrong") {
+    const std::vector<std::uint8_t> good = fer::save_network(small_network());
+    int accepted = 0;
+    // Truncations throughout the file (the last 32 bytes may be alignment padding only).
+    for (std::size_t n = 0; n + 32 < good.size(); n += 97) {
+        try {
+            fer::load_network(fer::GgufFile::parse(
+                std::vector<std::uint8_t>(good.begin(), good.begin() + long(n))));
+            ++accepted;
+        } catch (const fer::error&) {
+        }
+    }
+    CHECK(accepted == 0);
+
+    // Hand-made files: wrong architecture, bad padding, a forward reference, wrong tensor shape.
+    auto file_with = [](const std::string& key, const std::string& value) {
+        fer::GgufWriter w;
+        w.add_string("general.architecture", key == "general.architecture" ? value : "fer");
+        w.add_uint32("fer.input.height", 3);  // a VALID 3x3 convolution makes one output
+        w.add_uint32("fer.input.width", 3);
+        w.add_uint32("fer.input.channels", 1);
+        w.add_float32("fer.input.scale", 1.0f);
+        w.add_float32("fer.input.offset", 0.0f);
+        w.add_strings("fer.labels", {"a"});
+        w.add_uint32("fer.layer_count", 1);
+        w.add_int32s("fer.layer.0.inputs", {key == "inputs" ? 0 : -1});
+        w.add_string("fer.layer.0.type", "conv2d");
+        w.add_int32s("fer.layer.0.kernel", {3, 3});
+        w.add_int32s("fer.layer.0.stride", {1, 1});
+        w.add_string("fer.layer.0.padding", key == "padding" ? value : "valid");
+        w.add_string("fer.layer.0.activation", "none");
+        w.add_uint32("fer.layer.0.outputs", 1);
+        const std::vector<float> weights(key == "weights" ? 8 : 9, 0.1f), bias(1, 0.0f);
+        w.add_tensor("layer.0.weight", {1, 1, 3, key == "weights" ? 2 : 3},
+                     fer::GgufTensorType::f32, weights.data(), weights.size() * 4);
+        w.add_tensor("layer.0.bias", {1}, fer::GgufTensorType::f32, bias.data(), 4);
+        return fer::GgufFile::parse(w.bytes(), "hand.gguf");
+    };
+    CHECK_NOTHROW(fer::load_network(file_with("", "")));  // the unaltered file is fine
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("general.architecture", "llama")),
+                         doctest::Contains("expected 'fer'"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("padding", "full")),
+                         doctest::Contains("'same' or 'valid'"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("inputs", "")),
+                         doctest::Contains("integers from -1 to -1"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("weights", "")),
+                         doctest::Contains("dimensions: expected 1x1x3x3, found 1x1x3x2"),
+                         fer::error);
+}
