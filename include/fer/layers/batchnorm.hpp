@@ -49,37 +49,32 @@ struct BatchNorm {
     }
 };
 
-// conv followed by bn becomes one convolution: weights of output channel c times scale[c],
-// bias scale[c] * bias + shift[c]. Requires no activation on conv (it must come after bn).
-// Throws: fer::error if the channel counts differ or conv has an activation.
-inline void fold_batchnorm(Conv2D& conv, const BatchNorm& bn) {
+namespace detail {
+
+// Scales output channel c's weights (the fastest-varying index) by scale[c] and maps its bias
+// to bias * scale[c] + shift[c].
+inline void fold_into(std::vector<float>& weights, std::vector<float>& bias, int channels,
+                      Activation activation, const BatchNorm& bn) {
     bn.validate();
-    if (bn.channels() != conv.out_channels)
-        detail::fail("batchnorm channels", conv.out_channels, bn.channels());
-    if (conv.activation != Activation::none)
-        detail::fail("convolution before batchnorm activation", "none", "one");
+    if (bn.channels() != channels) fail("batchnorm channels", channels, bn.channels());
+    if (activation != Activation::none)
+        fail("convolution before batchnorm activation", "none", "one");
     std::vector<float> scale, shift;
     bn.scale_and_shift(scale, shift);
-    for (std::size_t i = 0; i < conv.weights.size(); ++i)
-        conv.weights[i] *= scale[i % std::size_t(conv.out_channels)];
-    for (int c = 0; c < conv.out_channels; ++c)
-        conv.bias[std::size_t(c)] =
-            conv.bias[std::size_t(c)] * scale[std::size_t(c)] + shift[std::size_t(c)];
+    for (std::size_t i = 0; i < weights.size(); ++i) weights[i] *= scale[i % std::size_t(channels)];
+    for (std::size_t c = 0; c < std::size_t(channels); ++c) bias[c] = bias[c] * scale[c] + shift[c];
 }
 
+}  // namespace detail
+
+// A convolution followed by bn becomes one convolution computing the same values. Requires no
+// activation on the convolution (it must come after bn).
+// Throws: fer::error if the channel counts differ or the convolution has an activation.
+inline void fold_batchnorm(Conv2D& conv, const BatchNorm& bn) {
+    detail::fold_into(conv.weights, conv.bias, conv.out_channels, conv.activation, bn);
+}
 inline void fold_batchnorm(DepthwiseConv2D& conv, const BatchNorm& bn) {
-    bn.validate();
-    if (bn.channels() != conv.channels)
-        detail::fail("batchnorm channels", conv.channels, bn.channels());
-    if (conv.activation != Activation::none)
-        detail::fail("convolution before batchnorm activation", "none", "one");
-    std::vector<float> scale, shift;
-    bn.scale_and_shift(scale, shift);
-    for (std::size_t i = 0; i < conv.weights.size(); ++i)
-        conv.weights[i] *= scale[i % std::size_t(conv.channels)];
-    for (int c = 0; c < conv.channels; ++c)
-        conv.bias[std::size_t(c)] =
-            conv.bias[std::size_t(c)] * scale[std::size_t(c)] + shift[std::size_t(c)];
+    detail::fold_into(conv.weights, conv.bias, conv.channels, conv.activation, bn);
 }
 
 }  // namespace fer
