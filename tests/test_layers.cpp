@@ -261,3 +261,29 @@ TEST_CASE("inconsistent layer parameters and shapes give fer::error") {
     bn.variance = {-1.0f};
     CHECK_THROWS_AS(bn.validate(), fer::error);
 }
+
+TEST_CASE("batchnorm folded into a depthwise convolution computes the same as applying it after") {
+    INFO("seed ", test::seed());
+    fer::DepthwiseConv2D dw;
+    dw.channels = 13;
+    dw.weights = random_values(9 * 13);
+    dw.bias = random_values(13);
+    fer::BatchNorm bn;
+    bn.gamma = random_values(13);
+    bn.beta = random_values(13);
+    bn.mean = random_values(13);
+    for (int c = 0; c < 13; ++c) bn.variance.push_back(random_float(0.01f, 2.0f));
+    const fer::Tensor in = random_tensor({10, 7, 13});
+    fer::Tensor plain(dw.output_shape(in.shape()));
+    dw.forward(in, plain.mutable_view());
+    const fer::detail::ReferenceResult want = fer::detail::batchnorm_reference(bn, plain);
+    fer::DepthwiseConv2D folded = dw;
+    fer::fold_batchnorm(folded, bn);
+    fer::Tensor out(folded.output_shape(in.shape()));
+    folded.forward(in, out.mutable_view());
+    for (std::size_t i = 0; i < want.values.size(); ++i)
+        REQUIRE(std::abs(out.data()[i] - want.values[i]) <= 1e-4 * (1 + std::abs(want.values[i])));
+    fer::DepthwiseConv2D with_relu = dw;
+    with_relu.activation = fer::Activation::relu;
+    CHECK_THROWS_AS(fer::fold_batchnorm(with_relu, bn), fer::error);
+}
