@@ -105,6 +105,35 @@ TEST_CASE("conv2d (im2col + Eigen GEMM, and the 1x1 path) matches the reference"
     }
 }
 
+TEST_CASE("conv2d's direct vector path (8 or 16 outputs, few inputs) matches the reference") {
+    INFO("seed ", test::seed());
+    std::vector<float> scratch;
+    for (int cout : {8, 16})
+        for (int cin : {1, 3, 7, 13, 16})
+            for (int kernel : {3, 5})
+                for (int stride : {1, 2})
+                    for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                        fer::Conv2D conv;
+                        conv.kernel_h = conv.kernel_w = kernel;
+                        conv.stride_h = conv.stride_w = stride;
+                        conv.padding = padding;
+                        conv.activation = activations[(cin + kernel + stride) % 3];
+                        conv.in_channels = cin;
+                        conv.out_channels = cout;
+                        conv.weights =
+                            random_values(std::size_t(kernel) * kernel * cin * cout, 0.5f);
+                        conv.bias = random_values(std::size_t(cout));
+                        // Widths around multiples of the 4-pixel groups, and tiny images.
+                        const int h = test::uniform(kernel, 40), w = kernel + test::uniform(0, 9);
+                        const fer::Tensor in = random_tensor({h, w, cin});
+                        fer::Tensor out(conv.output_shape(in.shape()));
+                        conv.forward(in, out.mutable_view(), scratch);
+                        INFO("cin ", cin, " cout ", cout, " k ", kernel, " s ", stride, " in ", h,
+                             "x", w);
+                        CHECK(worst_error(out, fer::detail::conv2d_reference(conv, in)) <= 1.0);
+                    }
+}
+
 TEST_CASE("depthwise conv2d matches the reference") {
     INFO("seed ", test::seed());
     int cases = 0;
