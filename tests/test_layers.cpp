@@ -29,6 +29,20 @@ std::vector<float> random_values(std::size_t n, float scale = 1.0f) {
     return v;
 }
 
+fer::Conv2D random_conv(int kernel, int stride, fer::Padding padding, fer::Activation activation,
+                        int cin, int cout) {
+    fer::Conv2D conv;
+    conv.kernel_h = conv.kernel_w = kernel;
+    conv.stride_h = conv.stride_w = stride;
+    conv.padding = padding;
+    conv.activation = activation;
+    conv.in_channels = cin;
+    conv.out_channels = cout;
+    conv.weights = random_values(std::size_t(kernel) * kernel * cin * cout, 0.5f);
+    conv.bias = random_values(std::size_t(cout));
+    return conv;
+}
+
 // Largest error in units of the allowed error; <= 1 passes.
 double worst_error(const fer::Tensor& got, const fer::detail::ReferenceResult& want) {
     REQUIRE(got.shape() == want.shape);
@@ -41,6 +55,7 @@ double worst_error(const fer::Tensor& got, const fer::detail::ReferenceResult& w
 }
 
 const int channel_counts[] = {1, 3, 7, 13, 32};
+
 const fer::Activation activations[] = {fer::Activation::none, fer::Activation::relu,
                                        fer::Activation::relu6};
 
@@ -70,16 +85,8 @@ TEST_CASE("conv2d (im2col + Eigen GEMM, and the 1x1 path) matches the reference"
         for (int kernel : {1, 3, 5})
             for (int stride : {1, 2})
                 for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
-                    fer::Conv2D conv;
-                    conv.kernel_h = conv.kernel_w = kernel;
-                    conv.stride_h = conv.stride_w = stride;
-                    conv.padding = padding;
-                    conv.activation = activations[cases % 3];
-                    conv.in_channels = cin;
-                    conv.out_channels = test::uniform(1, 40);
-                    conv.weights =
-                        random_values(std::size_t(kernel) * kernel * cin * conv.out_channels, 0.5f);
-                    conv.bias = random_values(std::size_t(conv.out_channels));
+                    const fer::Conv2D conv = random_conv(
+                        kernel, stride, padding, activations[cases % 3], cin, test::uniform(1, 40));
                     conv.validate();
                     const int h = test::uniform(kernel, 65), w = test::uniform(kernel, 33);
                     const fer::Tensor in = random_tensor({h, w, cin});
@@ -113,16 +120,9 @@ TEST_CASE("conv2d's direct vector path (8 or 16 outputs, few inputs) matches the
             for (int kernel : {3, 5})
                 for (int stride : {1, 2})
                     for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
-                        fer::Conv2D conv;
-                        conv.kernel_h = conv.kernel_w = kernel;
-                        conv.stride_h = conv.stride_w = stride;
-                        conv.padding = padding;
-                        conv.activation = activations[(cin + kernel + stride) % 3];
-                        conv.in_channels = cin;
-                        conv.out_channels = cout;
-                        conv.weights =
-                            random_values(std::size_t(kernel) * kernel * cin * cout, 0.5f);
-                        conv.bias = random_values(std::size_t(cout));
+                        const fer::Conv2D conv =
+                            random_conv(kernel, stride, padding,
+                                        activations[(cin + kernel + stride) % 3], cin, cout);
                         // Widths around multiples of the 4-pixel groups, and tiny images.
                         const int h = test::uniform(kernel, 40), w = kernel + test::uniform(0, 9);
                         const fer::Tensor in = random_tensor({h, w, cin});

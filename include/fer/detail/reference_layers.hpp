@@ -32,35 +32,38 @@ inline double reference_activate(double v, Activation a) {
     return v;
 }
 
+// Calls tap(ky, kx, iy, ix) for every kernel tap of output pixel (oy, ox) that falls inside
+// the input, from the layer's kernel, stride and padding.
+template <class Layer, class Tap>
+void for_each_tap(const Layer& layer, const Shape& in, int oy, int ox, Tap tap) {
+    const AxisGeometry gy = axis_geometry(in.height, layer.kernel_h, layer.stride_h, layer.padding);
+    const AxisGeometry gx = axis_geometry(in.width, layer.kernel_w, layer.stride_w, layer.padding);
+    for (int ky = 0; ky < layer.kernel_h; ++ky)
+        for (int kx = 0; kx < layer.kernel_w; ++kx) {
+            const int iy = oy * layer.stride_h - gy.pad_before + ky;
+            const int ix = ox * layer.stride_w - gx.pad_before + kx;
+            if (iy >= 0 && iy < in.height && ix >= 0 && ix < in.width) tap(ky, kx, iy, ix);
+        }
+}
+
 inline ReferenceResult conv2d_reference(const Conv2D& layer, const TensorView& in) {
     ReferenceResult r;
     r.shape = layer.output_shape(in.shape);
-    const AxisGeometry gy =
-        axis_geometry(in.shape.height, layer.kernel_h, layer.stride_h, layer.padding);
-    const AxisGeometry gx =
-        axis_geometry(in.shape.width, layer.kernel_w, layer.stride_w, layer.padding);
     for (int oy = 0; oy < r.shape.height; ++oy)
         for (int ox = 0; ox < r.shape.width; ++ox)
             for (int co = 0; co < layer.out_channels; ++co) {
                 double sum = layer.bias[std::size_t(co)], magnitude = std::abs(sum);
-                for (int ky = 0; ky < layer.kernel_h; ++ky)
-                    for (int kx = 0; kx < layer.kernel_w; ++kx) {
-                        const int iy = oy * layer.stride_h - gy.pad_before + ky;
-                        const int ix = ox * layer.stride_w - gx.pad_before + kx;
-                        if (iy < 0 || iy >= in.shape.height || ix < 0 || ix >= in.shape.width)
-                            continue;
-                        for (int ci = 0; ci < layer.in_channels; ++ci) {
-                            const double term =
-                                double(in.at(iy, ix, ci)) *
-                                layer.weights[((std::size_t(ky) * layer.kernel_w + kx) *
-                                                   layer.in_channels +
-                                               ci) *
-                                                  layer.out_channels +
-                                              co];
-                            sum += term;
-                            magnitude += std::abs(term);
-                        }
+                for_each_tap(layer, in.shape, oy, ox, [&](int ky, int kx, int iy, int ix) {
+                    for (int ci = 0; ci < layer.in_channels; ++ci) {
+                        const std::size_t w =
+                            ((std::size_t(ky) * layer.kernel_w + kx) * layer.in_channels + ci) *
+                                layer.out_channels +
+                            co;
+                        const double term = double(in.at(iy, ix, ci)) * layer.weights[w];
+                        sum += term;
+                        magnitude += std::abs(term);
                     }
+                });
                 r.values.push_back(reference_activate(sum, layer.activation));
                 r.magnitude.push_back(magnitude);
             }
@@ -70,27 +73,17 @@ inline ReferenceResult conv2d_reference(const Conv2D& layer, const TensorView& i
 inline ReferenceResult depthwise_reference(const DepthwiseConv2D& layer, const TensorView& in) {
     ReferenceResult r;
     r.shape = layer.output_shape(in.shape);
-    const AxisGeometry gy =
-        axis_geometry(in.shape.height, layer.kernel_h, layer.stride_h, layer.padding);
-    const AxisGeometry gx =
-        axis_geometry(in.shape.width, layer.kernel_w, layer.stride_w, layer.padding);
     for (int oy = 0; oy < r.shape.height; ++oy)
         for (int ox = 0; ox < r.shape.width; ++ox)
             for (int c = 0; c < layer.channels; ++c) {
                 double sum = layer.bias[std::size_t(c)], magnitude = std::abs(sum);
-                for (int ky = 0; ky < layer.kernel_h; ++ky)
-                    for (int kx = 0; kx < layer.kernel_w; ++kx) {
-                        const int iy = oy * layer.stride_h - gy.pad_before + ky;
-                        const int ix = ox * layer.stride_w - gx.pad_before + kx;
-                        if (iy < 0 || iy >= in.shape.height || ix < 0 || ix >= in.shape.width)
-                            continue;
-                        const double term =
-                            double(in.at(iy, ix, c)) *
-                            layer.weights[(std::size_t(ky) * layer.kernel_w + kx) * layer.channels +
-                                          c];
-                        sum += term;
-                        magnitude += std::abs(term);
-                    }
+                for_each_tap(layer, in.shape, oy, ox, [&](int ky, int kx, int iy, int ix) {
+                    const std::size_t w =
+                        (std::size_t(ky) * layer.kernel_w + kx) * layer.channels + c;
+                    const double term = double(in.at(iy, ix, c)) * layer.weights[w];
+                    sum += term;
+                    magnitude += std::abs(term);
+                });
                 r.values.push_back(reference_activate(sum, layer.activation));
                 r.magnitude.push_back(magnitude);
             }
@@ -100,27 +93,18 @@ inline ReferenceResult depthwise_reference(const DepthwiseConv2D& layer, const T
 inline ReferenceResult pool_reference(const Pool2D& layer, const TensorView& in) {
     ReferenceResult r;
     r.shape = layer.output_shape(in.shape);
-    const AxisGeometry gy =
-        axis_geometry(in.shape.height, layer.kernel_h, layer.stride_h, layer.padding);
-    const AxisGeometry gx =
-        axis_geometry(in.shape.width, layer.kernel_w, layer.stride_w, layer.padding);
     for (int oy = 0; oy < r.shape.height; ++oy)
         for (int ox = 0; ox < r.shape.width; ++ox)
             for (int c = 0; c < in.shape.channels; ++c) {
                 double best = -std::numeric_limits<double>::infinity(), sum = 0, magnitude = 0;
                 int taps = 0;
-                for (int ky = 0; ky < layer.kernel_h; ++ky)
-                    for (int kx = 0; kx < layer.kernel_w; ++kx) {
-                        const int iy = oy * layer.stride_h - gy.pad_before + ky;
-                        const int ix = ox * layer.stride_w - gx.pad_before + kx;
-                        if (iy < 0 || iy >= in.shape.height || ix < 0 || ix >= in.shape.width)
-                            continue;
-                        const double v = in.at(iy, ix, c);
-                        best = std::max(best, v);
-                        sum += v;
-                        magnitude += std::abs(v);
-                        ++taps;
-                    }
+                for_each_tap(layer, in.shape, oy, ox, [&](int, int, int iy, int ix) {
+                    const double v = in.at(iy, ix, c);
+                    best = std::max(best, v);
+                    sum += v;
+                    magnitude += std::abs(v);
+                    ++taps;
+                });
                 r.values.push_back(layer.kind == Pool2D::Kind::max ? best : sum / taps);
                 r.magnitude.push_back(layer.kind == Pool2D::Kind::max ? std::abs(best)
                                                                       : magnitude / taps);
