@@ -26,7 +26,7 @@ std::vector<float> random_values(std::size_t n, std::mt19937& rng) {
 fer::Network mini_xception() {
     std::mt19937 rng(42);
     fer::Network net;
-    net.set_input({fer::Shape{64, 64, 1}, 1.0f / 255.0f, 0.0f});
+    net.set_input({fer::Shape{64, 64, 1}, 2.0f / 255.0f, {-1.0f}});
     auto conv = [&](int k, int stride, int cin, int cout, fer::Padding p, fer::Activation a,
                     int from) {
         fer::Conv2D c;

@@ -27,7 +27,7 @@ fer::Conv2D conv(int k, int stride, int cin, int cout, fer::Activation a) {
 // A small network with every layer kind and a residual join, shaped like the face models.
 fer::Network small_network() {
     fer::Network net;
-    net.set_input({fer::Shape{16, 16, 1}, 1.0f / 255.0f, 0.0f});
+    net.set_input({fer::Shape{16, 16, 1}, 1.0f / 255.0f, {0.0f}});
     net.add(conv(3, 1, 1, 8, fer::Activation::relu), {-1});  // 0
     fer::DepthwiseConv2D dw;
     dw.channels = 8;
@@ -38,12 +38,13 @@ fer::Network small_network() {
     fer::Pool2D pool;
     pool.kernel_h = pool.kernel_w = 3;
     pool.padding = fer::Padding::same;
-    net.add(pool, {2});                                      // 3: 8x8x16
-    net.add(conv(1, 2, 8, 16, fer::Activation::none), {0});  // 4: the strided shortcut
-    net.add(fer::AddLayer{fer::Activation::relu}, {3, 4});   // 5
-    net.add(conv(3, 1, 16, 7, fer::Activation::none), {5});  // 6
-    net.add(fer::GlobalAveragePool{}, {6});                  // 7
-    net.add(fer::SoftmaxLayer{}, {7});                       // 8
+    net.add(pool, {2});                                         // 3: 8x8x16
+    net.add(conv(1, 2, 8, 16, fer::Activation::none), {0});     // 4: the strided shortcut
+    net.add(fer::AddLayer{fer::Activation::none}, {3, 4, 4});   // 5: three-way join
+    net.add(fer::ActivationLayer{fer::Activation::relu}, {5});  // 6
+    net.add(conv(3, 1, 16, 7, fer::Activation::none), {6});     // 7
+    net.add(fer::GlobalAveragePool{}, {7});                     // 8
+    net.add(fer::SoftmaxLayer{}, {8});                          // 9
     net.labels = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
     return net;
 }
@@ -89,9 +90,16 @@ TEST_CASE("a network's forward pass equals its layers run one by one with the re
                 to_tensor(fer::detail::global_average_pool_reference(in(node.inputs[0]))));
         else if (std::holds_alternative<fer::AddLayer>(node.layer)) {
             fer::Tensor t(node.output);
+            for (std::int64_t i = 0; i < t.size(); ++i) {
+                double sum = 0;
+                for (int source : node.inputs) sum += in(source).data[i];
+                t.data()[i] = float(sum);
+            }
+            ref.push_back(std::move(t));
+        } else if (std::holds_alternative<fer::ActivationLayer>(node.layer)) {
+            fer::Tensor t(node.output);
             for (std::int64_t i = 0; i < t.size(); ++i)
-                t.data()[i] =
-                    std::max(0.0f, in(node.inputs[0]).data[i] + in(node.inputs[1]).data[i]);
+                t.data()[i] = std::max(0.0f, in(node.inputs[0]).data[i]);
             ref.push_back(std::move(t));
         } else {  // softmax from its definition
             fer::Tensor t(node.output);
@@ -150,6 +158,17 @@ TEST_CASE("model files: fp32 round trip is exact, int8 stays close, threads agre
     for (int m : mismatches) CHECK(m == 0);
 }
 
+TEST_CASE("network inputs: per-channel offsets are checked") {
+    fer::Network net;
+    CHECK_THROWS_WITH_AS(net.set_input({fer::Shape{8, 8, 3}, 1.0f, {0.0f}}),
+                         doctest::Contains("one per channel"), fer::error);
+    CHECK_THROWS_WITH_AS(net.set_input({fer::Shape{8, 8, 2}, 1.0f, {0.0f, 0.0f}}),
+                         doctest::Contains("1 (gray) or 3 (RGB)"), fer::error);
+    CHECK_THROWS_AS(net.set_input({fer::Shape{8, 8, 1}, 0.0f, {0.0f}}), fer::error);
+    CHECK_THROWS_AS(net.set_input({fer::Shape{8, 8, 1}, 1.0f, {NAN}}), fer::error);
+    CHECK_NOTHROW(net.set_input({fer::Shape{8, 8, 3}, 1.0f / 255, {-0.48f, -0.46f, -0.41f}}));
+}
+
 TEST_CASE("broken model files give fer::error naming what is wrong") {
     const std::vector<std::uint8_t> good = fer::save_network(small_network());
     int accepted = 0;
@@ -172,7 +191,7 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
         w.add_uint32("fer.input.width", 3);
         w.add_uint32("fer.input.channels", 1);
         w.add_float32("fer.input.scale", 1.0f);
-        w.add_float32("fer.input.offset", 0.0f);
+        w.add_float32s("fer.input.offset", {0.0f});
         w.add_strings("fer.labels", {"a"});
         w.add_uint32("fer.layer_count", 1);
         w.add_int32s("fer.layer.0.inputs", {key == "inputs" ? 0 : -1});

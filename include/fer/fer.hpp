@@ -72,6 +72,7 @@
 //   fer/quant.hpp      int8 semantics: quantize_per_channel, dequantize, error bounds
 //   fer/network.hpp    Network (layers with named inputs, shape checks, const forward)
 //   fer/model_file.hpp load_network, save_network (GGUF model files)
+//   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
@@ -97,6 +98,7 @@
 #include "limits.hpp"
 #include "model_file.hpp"
 #include "network.hpp"
+#include "preprocess.hpp"
 #include "quant.hpp"
 #include "tensor.hpp"
 #include "version.hpp"

@@ -41,9 +41,19 @@ class ModelReader {
                             int(integer("fer.input.width", 1, 4096)),
                             int(integer("fer.input.channels", 1, 4))};
         input.scale = float(f_.get_float("fer.input.scale"));
-        input.offset = float(f_.get_float("fer.input.offset"));
+        input.offset.clear();
+        for (const GgufValue& v : f_.get_array("fer.input.offset")) {
+            const auto* d = std::get_if<double>(&v.value);
+            if (d == nullptr)
+                fail(f_.source() + " fer.input.offset", "float32 values", "another type");
+            input.offset.push_back(float(*d));
+        }
         Network net;
-        net.set_input(input);
+        try {
+            net.set_input(input);
+        } catch (const error& e) {
+            throw error(f_.source() + ": " + e.what());
+        }
         for (const GgufValue& label : f_.get_array("fer.labels")) {
             const auto* s = std::get_if<std::string>(&label.value);
             if (s == nullptr) fail(f_.source() + " fer.labels", "strings", "another type");
@@ -183,10 +193,11 @@ class ModelReader {
             return l;
         }
         if (type == "add") return AddLayer{activation(n)};
+        if (type == "activation") return ActivationLayer{activation(n)};
         if (type == "softmax") return SoftmaxLayer{};
         fail(f_.source() + " " + layer_key(n, "type"),
              "conv2d, depthwise_conv2d, max_pool2d, average_pool2d, global_average_pool, dense, "
-             "add or softmax",
+             "add, activation or softmax",
              "'" + type + "'");
     }
 };
@@ -209,7 +220,7 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
     w.add_uint32("fer.input.width", std::uint32_t(net.input().shape.width));
     w.add_uint32("fer.input.channels", std::uint32_t(net.input().shape.channels));
     w.add_float32("fer.input.scale", net.input().scale);
-    w.add_float32("fer.input.offset", net.input().offset);
+    w.add_float32s("fer.input.offset", net.input().offset);
     w.add_strings("fer.labels", net.labels);
     w.add_uint32("fer.layer_count", std::uint32_t(net.nodes().size()));
     auto tensor = [&](std::size_t n, const char* name, const std::vector<float>& v,
@@ -265,6 +276,10 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             w.add_string(detail::layer_key(n, "type"), "add");
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(a->activation));
+        } else if (const auto* act = std::get_if<ActivationLayer>(&node.layer)) {
+            w.add_string(detail::layer_key(n, "type"), "activation");
+            w.add_string(detail::layer_key(n, "activation"),
+                         detail::activation_name(act->activation));
         } else {
             w.add_string(detail::layer_key(n, "type"), "softmax");
         }

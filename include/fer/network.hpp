@@ -8,18 +8,22 @@
 // so repeated calls do not allocate.
 //
 // Model file (GGUF v3) keys, all under "fer.":
-//   input.height, input.width, input.channels (uint32); input.scale, input.offset (float32:
-//   the network sees pixel * scale + offset); labels (string array, one per output);
+//   input.height, input.width, input.channels (uint32: 1 is gray, 3 is RGB); input.scale
+//   (float32) and input.offset (float32 array, one per channel: the network sees
+//   pixel * scale + offset[channel]); labels (string array, one per output);
 //   layer_count (uint32); per layer N: layer.N.type (string: conv2d, depthwise_conv2d,
-//   max_pool2d, average_pool2d, global_average_pool, dense, add, softmax), layer.N.inputs (int32
+//   max_pool2d, average_pool2d, global_average_pool, dense, add, activation, softmax),
+//   layer.N.inputs (int32
 //   array: indices of earlier layers, -1 for the network input), and as the type needs
 //   layer.N.kernel and layer.N.stride (int32 [h, w]), layer.N.padding ("same" or "valid"),
-//   layer.N.activation ("none", "relu", "relu6"), layer.N.outputs (uint32, conv and dense).
+//   layer.N.activation ("none", "relu", "relu6"; conv, dense, add and activation layers),
+//   layer.N.outputs (uint32, conv and dense).
 // Tensors: layer.N.weight in the layer's layout with GGUF dimensions innermost first, either F32,
 // or I8 with layer.N.weight_scale (F32, one per output channel, see fer/quant.hpp), which is
 // dequantized on load; layer.N.bias (F32).
 #pragma once
 
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <variant>
@@ -39,15 +43,22 @@ namespace fer {
 struct AddLayer {
     Activation activation = Activation::none;
 };
+// A standalone activation, for a tensor that is read both before and after it (a ReLU whose input
+// also feeds a residual branch cannot be fused into the layer that produced it).
+struct ActivationLayer {
+    Activation activation = Activation::relu;
+};
 struct SoftmaxLayer {};
 
-using Layer =
-    std::variant<Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, AddLayer, SoftmaxLayer>;
+using Layer = std::variant<Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, AddLayer,
+                           ActivationLayer, SoftmaxLayer>;
 
+// What the network reads: shape.channels 1 means gray, 3 means RGB; each 0-255 pixel value v of
+// channel c is fed as v * scale + offset[c].
 struct NetworkInput {
     Shape shape;
     float scale = 1.0f / 255.0f;
-    float offset = 0.0f;
+    std::vector<float> offset = std::vector<float>(1, 0.0f);  // one per channel
 };
 
 class Network {
@@ -62,6 +73,7 @@ class Network {
     struct Workspace {
         std::vector<Tensor> outputs;
         std::vector<float> scratch;
+        std::vector<TensorView> add_inputs;
     };
 
     // Adds a node reading `inputs`; checks the layer and infers its output shape.
@@ -82,10 +94,21 @@ class Network {
         nodes_.push_back(std::move(node));
     }
 
+    // Throws: fer::error after the first layer, for a bad shape, a channel count other than 1 or
+    // 3, an offset count other than the channel count, or a non-finite scale or offset.
     void set_input(const NetworkInput& input) {
         if (!nodes_.empty())
             detail::fail("network input", "set before the first layer", "set later");
         detail::check_shape(input.shape);
+        if (input.shape.channels != 1 && input.shape.channels != 3)
+            detail::fail("network input channels", "1 (gray) or 3 (RGB)", input.shape.channels);
+        if (input.offset.size() != std::size_t(input.shape.channels))
+            detail::fail("network input offsets", "one per channel", input.offset.size());
+        bool finite = std::isfinite(input.scale) && input.scale != 0.0f;
+        for (float o : input.offset) finite = finite && std::isfinite(o);
+        if (!finite)
+            detail::fail("network input scale and offsets", "finite, non-zero scale",
+                         "NaN, infinity or zero");
         input_ = input;
     }
 
@@ -122,9 +145,12 @@ class Network {
             else if (const auto* f = std::get_if<Dense>(&node.layer))
                 f->forward(first, out.mutable_view());
             else if (const auto* a = std::get_if<AddLayer>(&node.layer)) {
-                std::vector<TensorView> parts;
-                for (int i : node.inputs) parts.push_back(source(i));
-                fer::add(parts, out.mutable_view(), a->activation);
+                ws.add_inputs.clear();
+                for (int i : node.inputs) ws.add_inputs.push_back(source(i));
+                fer::add(ws.add_inputs, out.mutable_view(), a->activation);
+            } else if (const auto* act = std::get_if<ActivationLayer>(&node.layer)) {
+                for (std::int64_t i = 0; i < first.size(); ++i)
+                    out.data()[i] = detail::activate(first.data[i], act->activation);
             } else {
                 std::copy(first.data, first.data + first.size(), out.data());
                 softmax(out.mutable_view());
@@ -134,7 +160,7 @@ class Network {
     }
 
   private:
-    NetworkInput input_{Shape{64, 64, 1}};
+    NetworkInput input_{Shape{64, 64, 1}, 1.0f / 255.0f, {0.0f}};
     std::vector<Node> nodes_;
 
     static void single_input(const std::vector<Shape>& shapes, int index, const char* type) {
@@ -172,6 +198,10 @@ class Network {
             if (x != s[0])
                 detail::fail(detail::concat("layer ", i, " (add) input shapes"),
                              detail::describe(s[0]), detail::describe(x));
+        return s[0];
+    }
+    Shape infer(const ActivationLayer&, const std::vector<Shape>& s, int i) const {
+        single_input(s, i, "activation");
         return s[0];
     }
     Shape infer(const SoftmaxLayer&, const std::vector<Shape>& s, int i) const {
