@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetches the pinned npm packages that hold fer's sample photos (and, later, pretrained models),
+# Fetches the pinned npm packages that hold fer's sample photos and pretrained models,
 # checks each tarball against its published integrity hash, and unpacks the files fer uses into
 # assets/ (ignored by git). Nothing is downloaded when the files are already there.
 # Usage: tools/fetch-assets.sh [DEST]      (default DEST: assets/ at the top of the repository)
@@ -11,18 +11,23 @@ dest=${1:-$top/assets}
 # name  version  integrity (from `npm view NAME@VERSION dist.integrity`)  directory under DEST
 packages=(
   "@vladmandic/face-api 1.7.15 sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw== face-api"
+  "@vladmandic/human 3.3.6 sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A== human"
 )
+# Bump when a keep list changes, so that existing asset folders are unpacked again.
+revision=2
 # What to keep from each package, by directory: paths inside the tarball.
 keep_face_api=(package/LICENSE package/demo/sample1.jpg package/demo/sample2.jpg
   package/demo/sample3.jpg package/demo/sample4.jpg package/demo/sample5.jpg package/demo/sample6.jpg
-  package/model/face_expression_model-weights_manifest.json package/model/face_expression_model.bin)
+  package/model/face_expression_model-weights_manifest.json package/model/face_expression_model.bin
+  package/dist/face-api.esm.js)
+keep_human=(package/LICENSE package/models/emotion.json package/models/emotion.bin)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 for entry in "${packages[@]}"; do
   read -r name version integrity dir <<<"$entry"
-  stamp="$dest/$dir/.fetched-$version"
+  stamp="$dest/$dir/.fetched-$version-r$revision"
   [[ -f "$stamp" ]] && continue
   echo "fetch-assets: $name@$version" >&2
   (cd "$work" && npm pack --silent "$name@$version" >/dev/null)

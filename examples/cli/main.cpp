@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "args.hpp"
+#include "eval.hpp"
 #include "json.hpp"
+#include "models.hpp"
 
 namespace {
 
@@ -233,9 +235,19 @@ std::vector<cli::Command> commands() {
         {"eval",
          "DATASET_DIR",
          "Measure accuracy on a folder of class folders.",
-         "Not available yet: it needs the expression models.",
-         {},
-         not_yet("eval", "the expression models")},
+         "DATASET_DIR holds one folder per class, named by the expression (angry/anger,\n"
+         "disgust/disgusted, fear/fearful, happy/happiness, sad/sadness, surprise/surprised,\n"
+         "neutral; other folders are skipped with a warning). Each image is taken as a face\n"
+         "crop (no detection) and resized to the model's input with its own preprocessing.\n"
+         "Prints N, accuracy, per-class precision and recall, macro-F1 and the confusion\n"
+         "matrix; a progress bar goes to stderr on a terminal.",
+         {cli::model_option,
+          cli::precision_option,
+          {"tta", "", "average each face with its mirror image (test-time flip)"},
+          {"threads", "N", "worker threads (default 1)"},
+          {"json", "", "print one JSON object: n, accuracy, macro_f1, per_class, confusion"},
+          {"confusion-png", "FILE", "draw the confusion matrix into FILE (.png or .jpg)"}},
+         cli::run_eval},
     };
 }
 

@@ -72,11 +72,15 @@
 //   fer/quant.hpp      int8 semantics: quantize_per_channel, dequantize, error bounds
 //   fer/network.hpp    Network (layers with named inputs, shape checks, const forward)
 //   fer/model_file.hpp load_network, save_network (GGUF model files)
+//   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
+//   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
 //   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
 
+#include "classifier.hpp"
+#include "default_model.hpp"
 #include "detect/cascade.hpp"
 #include "detect/default_cascade.hpp"
 #include "detect/detector.hpp"

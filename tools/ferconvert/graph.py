@@ -1,0 +1,157 @@
+"""The converters' common model description, written out as a fer GGUF model file.
+
+A Model is what fer's Network is (include/fer/network.hpp): an input spec, layers in order, each
+reading earlier layers (index -1 is the network input), and labels. Weights use fer's layouts,
+which are TensorFlow's: conv [kh][kw][in][out], depthwise [kh][kw][channels], dense [in][out].
+Batch normalization is folded into the convolution before it by the source readers, so it never
+appears here.
+"""
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from . import gguf
+
+LAYER_TYPES = ("conv2d", "depthwise_conv2d", "max_pool2d", "average_pool2d",
+               "global_average_pool", "dense", "add", "activation", "softmax")
+ACTIVATIONS = ("none", "relu", "relu6")
+FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+
+
+class ConversionError(Exception):
+    """A source model fer cannot represent, or an inconsistent one; the message says which."""
+
+
+@dataclass
+class Layer:
+    type: str
+    inputs: List[int]
+    kernel: Optional[Tuple[int, int]] = None
+    stride: Optional[Tuple[int, int]] = None
+    padding: Optional[str] = None  # "same" (TensorFlow's) or "valid"
+    activation: Optional[str] = None
+    weight: Optional[np.ndarray] = None
+    bias: Optional[np.ndarray] = None
+    name: str = ""  # where it came from, for messages
+
+
+@dataclass
+class Model:
+    height: int
+    width: int
+    channels: int  # 1 gray, 3 RGB
+    scale: float  # the network sees pixel * scale + offset[channel]
+    offset: List[float]
+    labels: List[str]
+    layers: List[Layer] = field(default_factory=list)
+    info: dict = field(default_factory=dict)  # provenance strings, stored as fer.info.*
+
+    def add(self, layer):
+        """Appends a layer and returns its index."""
+        self.layers.append(layer)
+        return len(self.layers) - 1
+
+    def shapes(self):
+        """Output shape (h, w, c) of every layer, checking each layer as fer's loader would."""
+        shapes = []
+        source = lambda i: (self.height, self.width, self.channels) if i < 0 else shapes[i]
+        for n, l in enumerate(self.layers):
+            where = "layer %d (%s %s)" % (n, l.type, l.name)
+            if l.type not in LAYER_TYPES:
+                raise ConversionError("%s: unknown type" % where)
+            if not l.inputs or any(i < -1 or i >= n for i in l.inputs):
+                raise ConversionError("%s: inputs %s must be earlier layers" % (where, l.inputs))
+            h, w, c = source(l.inputs[0])
+            if l.activation is not None and l.activation not in ACTIVATIONS:
+                raise ConversionError("%s: activation %s" % (where, l.activation))
+            if l.type in ("conv2d", "depthwise_conv2d", "max_pool2d", "average_pool2d"):
+                (kh, kw), (sh, sw) = l.kernel, l.stride
+                if l.padding == "same":
+                    oh, ow = -(-h // sh), -(-w // sw)
+                else:
+                    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+                if oh < 1 or ow < 1:
+                    raise ConversionError("%s: input %dx%d smaller than kernel" % (where, h, w))
+                if l.type == "conv2d":
+                    if l.weight.shape[:3] != (kh, kw, c):
+                        raise ConversionError("%s: weight %s for input channels %d" %
+                                              (where, l.weight.shape, c))
+                    c = l.weight.shape[3]
+                elif l.type == "depthwise_conv2d" and l.weight.shape != (kh, kw, c):
+                    raise ConversionError("%s: weight %s for %d channels" %
+                                          (where, l.weight.shape, c))
+                shapes.append((oh, ow, c))
+            elif l.type == "global_average_pool":
+                shapes.append((1, 1, c))
+            elif l.type == "dense":
+                if l.weight.shape[0] != h * w * c:
+                    raise ConversionError("%s: weight %s for %d inputs" %
+                                          (where, l.weight.shape, h * w * c))
+                shapes.append((1, 1, l.weight.shape[1]))
+            elif l.type == "add":
+                if len(l.inputs) < 2 or any(source(i) != (h, w, c) for i in l.inputs):
+                    raise ConversionError("%s: needs two or more inputs of one shape" % where)
+                shapes.append((h, w, c))
+            else:
+                shapes.append((h, w, c))
+            if l.bias is not None and l.bias.shape != (shapes[-1][2],):
+                raise ConversionError("%s: bias %s" % (where, l.bias.shape))
+        return shapes
+
+    def multiply_accumulates(self):
+        """Multiply-accumulates of one forward pass (convolutions and dense layers)."""
+        total = 0
+        for l, (h, w, c) in zip(self.layers, self.shapes()):
+            if l.type in ("conv2d", "depthwise_conv2d", "dense"):
+                total += h * w * l.weight.size
+        return total
+
+    def parameter_count(self):
+        return sum(x.size for l in self.layers for x in (l.weight, l.bias) if x is not None)
+
+    def to_gguf(self):
+        """The model file (fp32 weights), as bytes."""
+        shapes = self.shapes()
+        if len(self.labels) != shapes[-1][0] * shapes[-1][1] * shapes[-1][2]:
+            raise ConversionError("%d labels for %s outputs" % (len(self.labels), shapes[-1]))
+        if len(self.offset) != self.channels:
+            raise ConversionError("%d input offsets for %d channels" %
+                                  (len(self.offset), self.channels))
+        w = gguf.Writer()
+        w.string("general.architecture", "fer")
+        w.uint32("fer.input.height", self.height)
+        w.uint32("fer.input.width", self.width)
+        w.uint32("fer.input.channels", self.channels)
+        w.float32("fer.input.scale", self.scale)
+        w.float32s("fer.input.offset", self.offset)
+        w.strings("fer.labels", self.labels)
+        w.uint32("fer.layer_count", len(self.layers))
+        for n, l in enumerate(self.layers):
+            key = "fer.layer.%d." % n
+            w.int32s(key + "inputs", l.inputs)
+            w.string(key + "type", l.type)
+            if l.kernel is not None:
+                w.int32s(key + "kernel", list(l.kernel))
+                w.int32s(key + "stride", list(l.stride))
+                w.string(key + "padding", l.padding)
+            if l.type in ("conv2d", "depthwise_conv2d", "dense", "add", "activation"):
+                w.string(key + "activation", l.activation or "none")
+            if l.type in ("conv2d", "dense"):
+                w.uint32(key + "outputs", int(l.weight.shape[-1]))
+            if l.weight is not None:
+                w.tensor("layer.%d.weight" % n, np.asarray(l.weight, dtype=np.float32))
+                w.tensor("layer.%d.bias" % n, np.asarray(l.bias, dtype=np.float32))
+        for k in sorted(self.info):
+            w.string("fer.info." + k, str(self.info[k]))
+        return w.bytes()
+
+
+def fold_batchnorm(weight, bias, gamma, beta, mean, variance, epsilon):
+    """Folds y = gamma * (x - mean) / sqrt(variance + epsilon) + beta into the convolution (or
+    dense layer) before it, whose output channel is the weight's last axis."""
+    factor = gamma / np.sqrt(variance + epsilon)
+    if bias is None:
+        bias = np.zeros_like(mean)
+    return ((weight * factor).astype(np.float32),
+            ((bias - mean) * factor + beta).astype(np.float32))
