@@ -2,7 +2,9 @@
 # Installs what building and testing fer needs on Debian 12, and nothing that is already there.
 # Usage: tools/install-deps.sh [--test]
 #   --test  also what the tests and benchmarks need: OpenCV (fer is compared with it; the
-#           library never uses it) and python3-skimage (its public-domain astronaut portrait).
+#           library never uses it), python3-skimage (its public-domain astronaut portrait), and
+#           the model converters' Python modules (numpy, h5py, onnx; torch for the Keras and ONNX
+#           parity checks).
 set -euo pipefail
 
 packages=()
@@ -26,6 +28,10 @@ need_package opencv-data  # the cascade files the face detector reads
 if [[ "${1:-}" == "--test" ]]; then
   need_package libopencv-dev
   need_package python3-skimage  # astronaut.png, a public-domain portrait for detector tests
+  need_package python3-numpy
+  need_package python3-h5py
+  need_package python3-onnx
+  need_package python3-torch
 fi
 
 if ((${#packages[@]} == 0)); then

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Converter parity: converts a packaged model with tools/convert.py, runs it with fer on real
+# faces (FER2013 val crops), runs the original with its own framework on the same pixels, and
+# compares the probabilities (tolerance 1e-4).
+# usage: check.sh SOURCE BUILD_DIR   (SOURCE: human | faceapi | keras | onnx)
+# Exit 77 (CTest's skip) with a reason when the data, packages or Python modules are missing.
+set -euo pipefail
+source_kind=$1
+build=$(cd "$2" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+val=${FER_VAL_DIR:-$top/../shared/data/fer2013/val}
+python=/usr/bin/python3
+work="$build/model-parity/$source_kind"
+rm -rf "$work" && mkdir -p "$work/run"
+
+skip() { echo "SKIPPED: $*"; exit 77; }
+[[ -d "$val" ]] || skip "no FER2013 val folder at $val (set FER_VAL_DIR)"
+"$python" -c "import numpy" 2>/dev/null || skip "python3-numpy is not installed"
+# Ten faces per class, spread through each class folder.
+mapfile -t faces < <(for d in "$val"/*/; do ls -d "$d"* | awk 'NR % 25 == 1' | head -n 10; done)
+
+node_modules() {  # the pinned TensorFlow.js packages, installed once per build directory
+  local dir="$build/model-parity/npm"
+  if [[ ! -f "$dir/.installed" ]] || ! cmp -s "$here/package-lock.json" "$dir/package-lock.json"; then
+    mkdir -p "$dir" && cp "$here/package.json" "$here/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
+      skip "npm could not install the pinned @tensorflow/tfjs (registry unreachable?)"
+    touch "$dir/.installed"
+  fi
+  echo "$dir/node_modules"
+}
+assets() {
+  "$top/tools/fetch-assets.sh" >/dev/null || skip "could not fetch the pinned npm model packages"
+}
+
+case "$source_kind" in
+  human)
+    assets
+    "$python" "$top/tools/convert.py" tfjs "$top/assets/human/emotion.json" -o "$work/model.gguf"
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    modules=$(node_modules)
+    NODE_PATH="$modules" node "$here/tfjs_graph_reference.cjs" "$top/assets/human/emotion.json" \
+      "$work/run" minus1to1 2> >(grep -v -e '^=*$' -e 'tfjs-node' >&2)
+    ;;
+  faceapi)
+    assets
+    "$python" "$top/tools/convert.py" faceapi \
+      "$top/assets/face-api/face_expression_model-weights_manifest.json" -o "$work/model.gguf"
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    modules=$(node_modules)
+    NODE_PATH="$modules" node "$here/faceapi_reference.cjs" "$top/assets/face-api" "$work/run" \
+      2> >(grep -v -e '^=*$' -e 'tfjs-node' >&2)
+    ;;
+  *)
+    echo "check.sh: unknown source '$source_kind'" >&2
+    exit 2
+    ;;
+esac
+"$python" "$here/compare.py" "$work/run" 1e-4

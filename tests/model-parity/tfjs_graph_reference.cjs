@@ -1,0 +1,34 @@
+// Runs a TensorFlow.js graph model with tfjs itself (pure-JS CPU backend) on the pixels fer's
+// model runner wrote, with the source project's own preprocessing, and writes its outputs.
+// usage: NODE_PATH=<node_modules with @tensorflow/tfjs> node tfjs_graph_reference.cjs MODEL.json RUN_DIR NORMALIZATION
+//   NORMALIZATION "minus1to1": (pixel / 255 - 0.5) * 2, as Human's emotion.ts does.
+const fs = require('fs');
+const path = require('path');
+const tf = require('@tensorflow/tfjs');
+
+async function main() {
+  const [modelPath, runDir, normalization] = process.argv.slice(2);
+  if (normalization !== 'minus1to1') throw new Error(`unknown normalization ${normalization}`);
+  await tf.setBackend('cpu');
+  const spec = JSON.parse(fs.readFileSync(modelPath, 'utf8'));
+  const weightSpecs = spec.weightsManifest.flatMap((g) => g.weights);
+  const shards = spec.weightsManifest.flatMap((g) => g.paths)
+    .map((p) => fs.readFileSync(path.join(path.dirname(modelPath), p)));
+  const weightData = new Uint8Array(Buffer.concat(shards)).buffer;
+  const model = await tf.loadGraphModel(
+    tf.io.fromMemory({ modelTopology: spec.modelTopology, weightSpecs, weightData }));
+
+  const meta = JSON.parse(fs.readFileSync(path.join(runDir, 'meta.json'), 'utf8'));
+  const raw = fs.readFileSync(path.join(runDir, 'pixels.f32'));
+  const pixels = new Float32Array(raw.buffer, raw.byteOffset, raw.length / 4);
+  const input = tf.tensor4d(pixels, [meta.n, meta.height, meta.width, meta.channels]);
+  const normalized = tf.mul(tf.sub(tf.div(input, 255), 0.5), 2);
+  const values = await model.predict(normalized).data();
+  fs.writeFileSync(path.join(runDir, 'reference.f32'), Buffer.from(values.buffer));
+  console.error(`tfjs ${tf.version_core}: ${meta.n} faces through ${path.basename(modelPath)}`);
+}
+
+main().catch((e) => {
+  console.error(`tfjs_graph_reference: ${e.stack || e}`);
+  process.exit(1);
+});

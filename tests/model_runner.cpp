@@ -1,0 +1,47 @@
+// fer_model_runner MODEL OUT_DIR IMAGE... - what fer computes for a model on face crops, written
+// for the model parity checks (tests/model-parity/): OUT_DIR/pixels.f32 holds each crop resized
+// to the model input (0-255 floats, HWC, before normalization), OUT_DIR/probabilities.f32 the
+// model's outputs in its own label order, OUT_DIR/meta.json the sizes. A reference framework
+// then runs the original model on exactly the same pixels.
+#include <fer/fer.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+int main(int argc, char** argv) {
+    if (argc < 4) {
+        std::fprintf(stderr, "usage: fer_model_runner MODEL OUT_DIR IMAGE...\n");
+        return 2;
+    }
+    try {
+        const fer::Network net = fer::load_network(argv[1]);
+        const std::string dir = argv[2];
+        std::vector<float> pixels, probabilities;
+        fer::Tensor face, input;
+        fer::Network::Workspace ws;
+        for (int i = 3; i < argc; ++i) {
+            fer::face_pixels(fer::load_image(argv[i]), net.input().shape, false, face);
+            pixels.insert(pixels.end(), face.data(), face.data() + face.size());
+            input = face;
+            fer::normalize_input(input.mutable_view(), net.input());
+            const fer::Tensor& out = net.forward(input, ws);
+            probabilities.insert(probabilities.end(), out.data(), out.data() + out.size());
+        }
+        auto bytes = [](const std::vector<float>& v) {
+            const auto* p = reinterpret_cast<const std::uint8_t*>(v.data());
+            return std::vector<std::uint8_t>(p, p + v.size() * sizeof(float));
+        };
+        fer::write_file(dir + "/pixels.f32", bytes(pixels));
+        fer::write_file(dir + "/probabilities.f32", bytes(probabilities));
+        const fer::Shape s = net.input().shape;
+        const std::string meta = fer::detail::concat(
+            "{\"n\": ", argc - 3, ", \"height\": ", s.height, ", \"width\": ", s.width,
+            ", \"channels\": ", s.channels, ", \"outputs\": ", net.output_shape().size(), "}\n");
+        fer::write_file(dir + "/meta.json", std::vector<std::uint8_t>(meta.begin(), meta.end()));
+    } catch (const fer::error& e) {
+        std::fprintf(stderr, "fer_model_runner: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
