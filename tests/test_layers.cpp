@@ -29,12 +29,22 @@ std::vector<float> random_values(std::size_t n, float scale = 1.0f) {
     return v;
 }
 
+// Each side from 0 to the kernel size minus 1, for EXPLICIT padding.
+fer::Pads random_pads(int kernel) {
+    return {test::uniform(0, kernel - 1), test::uniform(0, kernel - 1),
+            test::uniform(0, kernel - 1), test::uniform(0, kernel - 1)};
+}
+
+const fer::Padding paddings[] = {fer::Padding::same, fer::Padding::valid,
+                                 fer::Padding::explicit_pads};
+
 fer::Conv2D random_conv(int kernel, int stride, fer::Padding padding, fer::Activation activation,
                         int cin, int cout) {
     fer::Conv2D conv;
     conv.kernel_h = conv.kernel_w = kernel;
     conv.stride_h = conv.stride_w = stride;
     conv.padding = padding;
+    conv.pads = random_pads(kernel);
     conv.activation = activation;
     conv.in_channels = cin;
     conv.out_channels = cout;
@@ -75,6 +85,24 @@ TEST_CASE("SAME padding is TensorFlow's: extra padding goes after") {
     CHECK(g.output == 3);
     CHECK(g.pad_before == 0);
     CHECK(fer::detail::axis_geometry(2, 3, 1, fer::Padding::valid).output == 0);
+    // PyTorch's symmetric padding 1 at stride 2: same size as SAME, shifted by one pixel.
+    g = fer::detail::axis_geometry(64, 3, 2, fer::Padding::explicit_pads, 1, 1);
+    CHECK(g.output == 32);
+    CHECK(g.pad_before == 1);
+    CHECK(fer::detail::axis_geometry(64, 3, 2, fer::Padding::same).pad_before == 0);
+}
+
+TEST_CASE("explicit padding must be smaller than the kernel on every side") {
+    fer::Pool2D pool;
+    pool.kernel_h = pool.kernel_w = 3;
+    pool.padding = fer::Padding::explicit_pads;
+    pool.pads = {2, 2, 2, 2};
+    CHECK_NOTHROW(pool.validate());
+    pool.pads.right = 3;
+    CHECK_THROWS_WITH_AS(pool.validate(), doctest::Contains("0 to the kernel size minus 1"),
+                         fer::error);
+    pool.pads.right = -1;
+    CHECK_THROWS_AS(pool.validate(), fer::error);
 }
 
 TEST_CASE("conv2d (im2col + Eigen GEMM, and the 1x1 path) matches the reference") {
@@ -84,7 +112,7 @@ TEST_CASE("conv2d (im2col + Eigen GEMM, and the 1x1 path) matches the reference"
     for (int cin : channel_counts)
         for (int kernel : {1, 3, 5})
             for (int stride : {1, 2})
-                for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                for (fer::Padding padding : paddings) {
                     const fer::Conv2D conv = random_conv(
                         kernel, stride, padding, activations[cases % 3], cin, test::uniform(1, 40));
                     conv.validate();
@@ -97,7 +125,7 @@ TEST_CASE("conv2d (im2col + Eigen GEMM, and the 1x1 path) matches the reference"
                     CHECK(worst_error(out, fer::detail::conv2d_reference(conv, in)) <= 1.0);
                     ++cases;
                 }
-    CHECK(cases == 60);
+    CHECK(cases == 90);
     // Non-square kernels and strides, and a 1x1 input.
     fer::Conv2D odd;
     odd.kernel_h = 1, odd.kernel_w = 3, odd.stride_h = 2, odd.stride_w = 1;
@@ -119,7 +147,7 @@ TEST_CASE("conv2d's direct vector path (8 or 16 outputs, few inputs) matches the
         for (int cin : {1, 3, 7, 13, 16})
             for (int kernel : {3, 5})
                 for (int stride : {1, 2})
-                    for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                    for (fer::Padding padding : paddings) {
                         const fer::Conv2D conv =
                             random_conv(kernel, stride, padding,
                                         activations[(cin + kernel + stride) % 3], cin, cout);
@@ -140,11 +168,12 @@ TEST_CASE("depthwise conv2d matches the reference") {
     for (int channels : channel_counts)
         for (int kernel : {1, 3, 5})
             for (int stride : {1, 2})
-                for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                for (fer::Padding padding : paddings) {
                     fer::DepthwiseConv2D dw;
                     dw.kernel_h = dw.kernel_w = kernel;
                     dw.stride_h = dw.stride_w = stride;
                     dw.padding = padding;
+                    dw.pads = random_pads(kernel);
                     dw.activation = activations[cases++ % 3];
                     dw.channels = channels;
                     dw.weights = random_values(std::size_t(kernel) * kernel * channels);
@@ -165,12 +194,13 @@ TEST_CASE("max and average pooling match the reference, padded taps ignored") {
         for (auto kind : {fer::Pool2D::Kind::max, fer::Pool2D::Kind::average})
             for (int kernel : {2, 3})
                 for (int stride : {1, 2})
-                    for (fer::Padding padding : {fer::Padding::same, fer::Padding::valid}) {
+                    for (fer::Padding padding : paddings) {
                         fer::Pool2D pool;
                         pool.kind = kind;
                         pool.kernel_h = pool.kernel_w = kernel;
                         pool.stride_h = pool.stride_w = stride;
                         pool.padding = padding;
+                        pool.pads = random_pads(kernel);
                         const fer::Tensor in = random_tensor(
                             {test::uniform(kernel, 65), test::uniform(kernel, 30), channels});
                         fer::Tensor out(pool.output_shape(in.shape()));

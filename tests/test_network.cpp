@@ -37,7 +37,8 @@ fer::Network small_network() {
     net.add(conv(1, 1, 8, 16, fer::Activation::none), {1});  // 2
     fer::Pool2D pool;
     pool.kernel_h = pool.kernel_w = 3;
-    pool.padding = fer::Padding::same;
+    pool.padding = fer::Padding::explicit_pads;
+    pool.pads = {1, 0, 0, 1};
     net.add(pool, {2});                                         // 3: 8x8x16
     net.add(conv(1, 2, 8, 16, fer::Activation::none), {0});     // 4: the strided shortcut
     net.add(fer::AddLayer{fer::Activation::none}, {3, 4, 4});   // 5: three-way join
@@ -211,7 +212,7 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("general.architecture", "llama")),
                          doctest::Contains("expected 'fer'"), fer::error);
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("padding", "full")),
-                         doctest::Contains("'same' or 'valid'"), fer::error);
+                         doctest::Contains("'same', 'valid' or 'explicit'"), fer::error);
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("inputs", "")),
                          doctest::Contains("integers from -1 to -1"), fer::error);
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("weights", "")),

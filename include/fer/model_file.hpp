@@ -100,11 +100,28 @@ class ModelReader {
         return {int(*h), int(*w)};
     }
 
-    Padding padding(std::size_t n) const {
+    // The padding mode, and with "explicit" the pads [top, bottom, left, right].
+    template <class Layer>
+    void padding(std::size_t n, Layer& l) const {
         const std::string p = f_.get_string(layer_key(n, "padding"));
-        if (p == "same") return Padding::same;
-        if (p == "valid") return Padding::valid;
-        fail(f_.source() + " " + layer_key(n, "padding"), "'same' or 'valid'", "'" + p + "'");
+        if (p == "same" || p == "valid") {
+            l.padding = p == "same" ? Padding::same : Padding::valid;
+            return;
+        }
+        if (p != "explicit")
+            fail(f_.source() + " " + layer_key(n, "padding"), "'same', 'valid' or 'explicit'",
+                 "'" + p + "'");
+        l.padding = Padding::explicit_pads;
+        const std::vector<GgufValue>& a = f_.get_array(layer_key(n, "pads"));
+        int pads[4];
+        for (std::size_t i = 0; i < 4; ++i) {
+            const auto* v = a.size() == 4 ? std::get_if<std::int64_t>(&a[i].value) : nullptr;
+            if (v == nullptr || *v < 0 || *v > 64)
+                fail(f_.source() + " " + layer_key(n, "pads"),
+                     "four integers [top, bottom, left, right] from 0 to 64", "something else");
+            pads[i] = int(*v);
+        }
+        l.pads = Pads{pads[0], pads[1], pads[2], pads[3]};
     }
 
     Activation activation(std::size_t n) const {
@@ -154,7 +171,7 @@ class ModelReader {
             Conv2D l;
             std::tie(l.kernel_h, l.kernel_w) = pair(n, "kernel");
             std::tie(l.stride_h, l.stride_w) = pair(n, "stride");
-            l.padding = padding(n);
+            padding(n, l);
             l.activation = activation(n);
             l.in_channels = in.channels;
             l.out_channels = int(integer(layer_key(n, "outputs"), 1, 4096));
@@ -167,7 +184,7 @@ class ModelReader {
             DepthwiseConv2D l;
             std::tie(l.kernel_h, l.kernel_w) = pair(n, "kernel");
             std::tie(l.stride_h, l.stride_w) = pair(n, "stride");
-            l.padding = padding(n);
+            padding(n, l);
             l.activation = activation(n);
             l.channels = in.channels;
             l.weights = weights(n, "weight", {l.channels, l.kernel_w, l.kernel_h});
@@ -179,7 +196,7 @@ class ModelReader {
             l.kind = type == "max_pool2d" ? Pool2D::Kind::max : Pool2D::Kind::average;
             std::tie(l.kernel_h, l.kernel_w) = pair(n, "kernel");
             std::tie(l.stride_h, l.stride_w) = pair(n, "stride");
-            l.padding = padding(n);
+            padding(n, l);
             return l;
         }
         if (type == "global_average_pool") return GlobalAveragePool{};
@@ -238,14 +255,20 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
     for (std::size_t n = 0; n < net.nodes().size(); ++n) {
         const Network::Node& node = net.nodes()[n];
         w.add_int32s(detail::layer_key(n, "inputs"), node.inputs);
-        auto window = [&](int kh, int kw, int sh, int sw, Padding p) {
-            w.add_int32s(detail::layer_key(n, "kernel"), {kh, kw});
-            w.add_int32s(detail::layer_key(n, "stride"), {sh, sw});
-            w.add_string(detail::layer_key(n, "padding"), p == Padding::same ? "same" : "valid");
+        auto window = [&](const auto& l) {
+            w.add_int32s(detail::layer_key(n, "kernel"), {l.kernel_h, l.kernel_w});
+            w.add_int32s(detail::layer_key(n, "stride"), {l.stride_h, l.stride_w});
+            w.add_string(detail::layer_key(n, "padding"), l.padding == Padding::same ? "same"
+                                                          : l.padding == Padding::valid
+                                                              ? "valid"
+                                                              : "explicit");
+            if (l.padding == Padding::explicit_pads)
+                w.add_int32s(detail::layer_key(n, "pads"),
+                             {l.pads.top, l.pads.bottom, l.pads.left, l.pads.right});
         };
         if (const auto* c = std::get_if<Conv2D>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"), "conv2d");
-            window(c->kernel_h, c->kernel_w, c->stride_h, c->stride_w, c->padding);
+            window(*c);
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(c->activation));
             w.add_uint32(detail::layer_key(n, "outputs"), std::uint32_t(c->out_channels));
@@ -254,7 +277,7 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             tensor(n, "bias", c->bias, {c->out_channels}, false);
         } else if (const auto* d = std::get_if<DepthwiseConv2D>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"), "depthwise_conv2d");
-            window(d->kernel_h, d->kernel_w, d->stride_h, d->stride_w, d->padding);
+            window(*d);
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(d->activation));
             tensor(n, "weight", d->weights, {d->channels, d->kernel_w, d->kernel_h}, int8_weights);
@@ -262,7 +285,7 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
         } else if (const auto* p = std::get_if<Pool2D>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"),
                          p->kind == Pool2D::Kind::max ? "max_pool2d" : "average_pool2d");
-            window(p->kernel_h, p->kernel_w, p->stride_h, p->stride_w, p->padding);
+            window(*p);
         } else if (std::holds_alternative<GlobalAveragePool>(node.layer)) {
             w.add_string(detail::layer_key(n, "type"), "global_average_pool");
         } else if (const auto* f = std::get_if<Dense>(&node.layer)) {

@@ -15,7 +15,8 @@
 //   max_pool2d, average_pool2d, global_average_pool, dense, add, activation, softmax),
 //   layer.N.inputs (int32
 //   array: indices of earlier layers, -1 for the network input), and as the type needs
-//   layer.N.kernel and layer.N.stride (int32 [h, w]), layer.N.padding ("same" or "valid"),
+//   layer.N.kernel and layer.N.stride (int32 [h, w]), layer.N.padding ("same", "valid" or "explicit" with layer.N.pads, int32
+//   [top, bottom, left, right]),
 //   layer.N.activation ("none", "relu", "relu6"; conv, dense, add and activation layers),
 //   layer.N.outputs (uint32, conv and dense).
 // Tensors: layer.N.weight in the layer's layout with GGUF dimensions innermost first, either F32,

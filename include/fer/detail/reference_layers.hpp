@@ -36,8 +36,8 @@ inline double reference_activate(double v, Activation a) {
 // the input, from the layer's kernel, stride and padding.
 template <class Layer, class Tap>
 void for_each_tap(const Layer& layer, const Shape& in, int oy, int ox, Tap tap) {
-    const AxisGeometry gy = axis_geometry(in.height, layer.kernel_h, layer.stride_h, layer.padding);
-    const AxisGeometry gx = axis_geometry(in.width, layer.kernel_w, layer.stride_w, layer.padding);
+    const AxisGeometry gy = rows_geometry(layer, in.height);
+    const AxisGeometry gx = columns_geometry(layer, in.width);
     for (int ky = 0; ky < layer.kernel_h; ++ky)
         for (int kx = 0; kx < layer.kernel_w; ++kx) {
             const int iy = oy * layer.stride_h - gy.pad_before + ky;

@@ -11,10 +11,17 @@
 
 namespace fer {
 
-// TensorFlow's padding modes. SAME keeps ceil(in / stride) outputs and pads with zeros, the
-// extra pixel (when the total padding is odd) going after, at the bottom or right; VALID does
-// not pad.
-enum class Padding : std::uint8_t { same, valid };
+// Padding of windowed layers. SAME (TensorFlow's) keeps ceil(in / stride) outputs and pads with
+// zeros, the extra pixel (when the total padding is odd) going after, at the bottom or right;
+// VALID does not pad; EXPLICIT pads by the layer's `pads` (ONNX and PyTorch models, whose
+// symmetric padding differs from SAME at stride 2). Max pooling ignores padded taps, average
+// pooling divides by the taps inside the input.
+enum class Padding : std::uint8_t { same, valid, explicit_pads };
+
+// Explicit padding in pixels; each side less than the kernel, so every window overlaps the input.
+struct Pads {
+    int top = 0, bottom = 0, left = 0, right = 0;
+};
 
 enum class Activation : std::uint8_t { none, relu, relu6 };
 
@@ -26,16 +33,30 @@ struct AxisGeometry {
     int pad_before = 0;
 };
 
-inline AxisGeometry axis_geometry(int input, int kernel, int stride, Padding padding) {
+inline AxisGeometry axis_geometry(int input, int kernel, int stride, Padding padding,
+                                  int before = 0, int after = 0) {
     AxisGeometry g;
     if (padding == Padding::same) {
         g.output = (input + stride - 1) / stride;
         const int total = std::max((g.output - 1) * stride + kernel - input, 0);
         g.pad_before = total / 2;
     } else {
-        g.output = input >= kernel ? (input - kernel) / stride + 1 : 0;
+        const int padded = padding == Padding::explicit_pads ? input + before + after : input;
+        g.output = padded >= kernel ? (padded - kernel) / stride + 1 : 0;
+        g.pad_before = padding == Padding::explicit_pads ? before : 0;
     }
     return g;
+}
+
+// The row and column geometry of a windowed layer (anything with kernel_*, stride_*, padding
+// and pads).
+template <class Layer>
+AxisGeometry rows_geometry(const Layer& l, int height) {
+    return axis_geometry(height, l.kernel_h, l.stride_h, l.padding, l.pads.top, l.pads.bottom);
+}
+template <class Layer>
+AxisGeometry columns_geometry(const Layer& l, int width) {
+    return axis_geometry(width, l.kernel_w, l.stride_w, l.padding, l.pads.left, l.pads.right);
 }
 
 inline float activate(float v, Activation a) {
@@ -50,12 +71,21 @@ inline float activate(float v, Activation a) {
     return v;
 }
 
-inline void check_window(const char* layer, int kernel_h, int kernel_w, int stride_h,
-                         int stride_w) {
-    if (kernel_h < 1 || kernel_w < 1 || kernel_h > 64 || kernel_w > 64)
-        fail(concat(layer, " kernel size"), "1 to 64", concat(kernel_h, "x", kernel_w));
-    if (stride_h < 1 || stride_w < 1 || stride_h > 16 || stride_w > 16)
-        fail(concat(layer, " stride"), "1 to 16", concat(stride_h, "x", stride_w));
+template <class Layer>
+void check_window(const char* name, const Layer& l) {
+    if (l.kernel_h < 1 || l.kernel_w < 1 || l.kernel_h > 64 || l.kernel_w > 64)
+        fail(concat(name, " kernel size"), "1 to 64", concat(l.kernel_h, "x", l.kernel_w));
+    if (l.stride_h < 1 || l.stride_w < 1 || l.stride_h > 16 || l.stride_w > 16)
+        fail(concat(name, " stride"), "1 to 16", concat(l.stride_h, "x", l.stride_w));
+    if (l.padding == Padding::explicit_pads) {
+        const Pads& p = l.pads;
+        auto fits = [](int pad, int kernel) { return pad >= 0 && pad < kernel; };
+        if (!fits(p.top, l.kernel_h) || !fits(p.bottom, l.kernel_h) || !fits(p.left, l.kernel_w) ||
+            !fits(p.right, l.kernel_w))
+            fail(concat(name, " padding (top, bottom, left, right)"),
+                 "0 to the kernel size minus 1",
+                 concat(p.top, ", ", p.bottom, ", ", p.left, ", ", p.right));
+    }
 }
 
 inline void check_input_channels(const char* layer, const Shape& input, int channels) {
@@ -64,13 +94,13 @@ inline void check_input_channels(const char* layer, const Shape& input, int chan
              concat(input.channels, " (input ", describe(input), ")"));
 }
 
-inline Shape window_output(const char* layer, const Shape& input, int kernel_h, int kernel_w,
-                           int stride_h, int stride_w, Padding padding, int channels) {
-    const AxisGeometry gy = axis_geometry(input.height, kernel_h, stride_h, padding);
-    const AxisGeometry gx = axis_geometry(input.width, kernel_w, stride_w, padding);
+template <class Layer>
+Shape window_output(const char* name, const Layer& l, const Shape& input, int channels) {
+    const AxisGeometry gy = rows_geometry(l, input.height);
+    const AxisGeometry gx = columns_geometry(l, input.width);
     if (gy.output < 1 || gx.output < 1)
-        fail(concat(layer, " input size"),
-             concat("at least the ", kernel_h, "x", kernel_w, " kernel"), describe(input));
+        fail(concat(name, " input size"),
+             concat("at least the ", l.kernel_h, "x", l.kernel_w, " kernel"), describe(input));
     return Shape{gy.output, gx.output, channels};
 }
 

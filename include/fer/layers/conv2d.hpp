@@ -33,6 +33,7 @@ struct Conv2D {
     int kernel_h = 1, kernel_w = 1;
     int stride_h = 1, stride_w = 1;
     Padding padding = Padding::same;
+    Pads pads;  // with Padding::explicit_pads
     Activation activation = Activation::none;
     int in_channels = 0, out_channels = 0;
     std::vector<float> weights;  // [kernel_h][kernel_w][in_channels][out_channels]
@@ -40,7 +41,7 @@ struct Conv2D {
 
     // Checks the parameters against each other. Throws: fer::error naming the inconsistency.
     void validate() const {
-        detail::check_window("conv2d", kernel_h, kernel_w, stride_h, stride_w);
+        detail::check_window("conv2d", *this);
         if (in_channels < 1 || out_channels < 1)
             detail::fail("conv2d channels", "at least 1",
                          detail::concat(in_channels, " in, ", out_channels, " out"));
@@ -55,8 +56,7 @@ struct Conv2D {
     // kernel.
     Shape output_shape(const Shape& input) const {
         detail::check_input_channels("conv2d", input, in_channels);
-        return detail::window_output("conv2d", input, kernel_h, kernel_w, stride_h, stride_w,
-                                     padding, out_channels);
+        return detail::window_output("conv2d", *this, input, out_channels);
     }
 
     // Requires: validate() passed, out.shape == output_shape(in.shape). Never throws (scratch may
@@ -101,10 +101,8 @@ struct Conv2D {
     template <int Vectors>
     __attribute__((target("avx2,fma"))) void forward_direct_avx2(
         const TensorView& in, const MutableTensorView& out) const {
-        const detail::AxisGeometry gy =
-            detail::axis_geometry(in.shape.height, kernel_h, stride_h, padding);
-        const detail::AxisGeometry gx =
-            detail::axis_geometry(in.shape.width, kernel_w, stride_w, padding);
+        const detail::AxisGeometry gy = detail::rows_geometry(*this, in.shape.height);
+        const detail::AxisGeometry gx = detail::columns_geometry(*this, in.shape.width);
         const int cin = in_channels, cout = Vectors * 8;
         for (int oy = 0; oy < out.shape.height; ++oy)
             for (int ox0 = 0; ox0 < out.shape.width; ox0 += 4) {
@@ -157,10 +155,8 @@ struct Conv2D {
     // Row p of the patch matrix is the receptive field of output pixel p, in weight order;
     // taps outside the input are zeros.
     void im2col(const TensorView& in, const Shape& o, float* dst) const {
-        const detail::AxisGeometry gy =
-            detail::axis_geometry(in.shape.height, kernel_h, stride_h, padding);
-        const detail::AxisGeometry gx =
-            detail::axis_geometry(in.shape.width, kernel_w, stride_w, padding);
+        const detail::AxisGeometry gy = detail::rows_geometry(*this, in.shape.height);
+        const detail::AxisGeometry gx = detail::columns_geometry(*this, in.shape.width);
         const std::size_t run = std::size_t(in_channels);
         for (int oy = 0; oy < o.height; ++oy)
             for (int ox = 0; ox < o.width; ++ox)

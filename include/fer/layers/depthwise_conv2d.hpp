@@ -16,6 +16,7 @@ struct DepthwiseConv2D {
     int kernel_h = 3, kernel_w = 3;
     int stride_h = 1, stride_w = 1;
     Padding padding = Padding::same;
+    Pads pads;  // with Padding::explicit_pads
     Activation activation = Activation::none;
     int channels = 0;
     std::vector<float> weights;  // [kernel_h][kernel_w][channels]
@@ -23,7 +24,7 @@ struct DepthwiseConv2D {
 
     // Throws: fer::error naming the inconsistency.
     void validate() const {
-        detail::check_window("depthwise conv2d", kernel_h, kernel_w, stride_h, stride_w);
+        detail::check_window("depthwise conv2d", *this);
         if (channels < 1) detail::fail("depthwise conv2d channels", "at least 1", channels);
         const std::size_t expected = std::size_t(kernel_h) * kernel_w * channels;
         if (weights.size() != expected)
@@ -34,16 +35,13 @@ struct DepthwiseConv2D {
 
     Shape output_shape(const Shape& input) const {
         detail::check_input_channels("depthwise conv2d", input, channels);
-        return detail::window_output("depthwise conv2d", input, kernel_h, kernel_w, stride_h,
-                                     stride_w, padding, channels);
+        return detail::window_output("depthwise conv2d", *this, input, channels);
     }
 
     // Requires: validate() passed, out.shape == output_shape(in.shape).
     void forward(const TensorView& in, const MutableTensorView& out) const {
-        const detail::AxisGeometry gy =
-            detail::axis_geometry(in.shape.height, kernel_h, stride_h, padding);
-        const detail::AxisGeometry gx =
-            detail::axis_geometry(in.shape.width, kernel_w, stride_w, padding);
+        const detail::AxisGeometry gy = detail::rows_geometry(*this, in.shape.height);
+        const detail::AxisGeometry gx = detail::columns_geometry(*this, in.shape.width);
         const int c_count = channels;
         for (int oy = 0; oy < out.shape.height; ++oy)
             for (int ox = 0; ox < out.shape.width; ++ox) {

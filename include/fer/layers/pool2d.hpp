@@ -16,22 +16,18 @@ struct Pool2D {
     int kernel_h = 2, kernel_w = 2;
     int stride_h = 2, stride_w = 2;
     Padding padding = Padding::valid;
+    Pads pads;  // with Padding::explicit_pads
 
-    void validate() const {
-        detail::check_window("pool2d", kernel_h, kernel_w, stride_h, stride_w);
-    }
+    void validate() const { detail::check_window("pool2d", *this); }
 
     Shape output_shape(const Shape& input) const {
-        return detail::window_output("pool2d", input, kernel_h, kernel_w, stride_h, stride_w,
-                                     padding, input.channels);
+        return detail::window_output("pool2d", *this, input, input.channels);
     }
 
     // Requires: out.shape == output_shape(in.shape).
     void forward(const TensorView& in, const MutableTensorView& out) const {
-        const detail::AxisGeometry gy =
-            detail::axis_geometry(in.shape.height, kernel_h, stride_h, padding);
-        const detail::AxisGeometry gx =
-            detail::axis_geometry(in.shape.width, kernel_w, stride_w, padding);
+        const detail::AxisGeometry gy = detail::rows_geometry(*this, in.shape.height);
+        const detail::AxisGeometry gx = detail::columns_geometry(*this, in.shape.width);
         const int channels = in.shape.channels;
         for (int oy = 0; oy < out.shape.height; ++oy)
             for (int ox = 0; ox < out.shape.width; ++ox) {
