@@ -52,6 +52,34 @@ case "$source_kind" in
     NODE_PATH="$modules" node "$here/faceapi_reference.cjs" "$top/assets/face-api" "$work/run" \
       2> >(grep -v -e '^=*$' -e 'tfjs-node' >&2)
     ;;
+  keras)
+    keras_model=${FER_MINI_XCEPTION:-$top/../shared/models/mini_xception/fer2013_mini_XCEPTION.102-0.66.hdf5}
+    [[ -f "$keras_model" ]] || skip "no Keras mini-Xception at $keras_model"
+    "$python" -c "import h5py, torch" 2>/dev/null || skip "python3-h5py or python3-torch is missing"
+    "$python" "$top/tools/convert.py" keras "$keras_model" -o "$work/model.gguf"
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    "$python" "$here/keras_torch_reference.py" "$keras_model" "$work/run"
+    ;;
+  onnx)
+    # Two ONNX files from PyTorch: the Keras model rebuilt in PyTorch (padding as Pad nodes
+    # computed by constant subgraphs), and a PyTorch-native network (symmetric stride-2
+    # padding, batchnorm, ReLU6, depthwise, pooling, Linear over a flattened map).
+    keras_model=${FER_MINI_XCEPTION:-$top/../shared/models/mini_xception/fer2013_mini_XCEPTION.102-0.66.hdf5}
+    [[ -f "$keras_model" ]] || skip "no Keras mini-Xception at $keras_model"
+    "$python" -c "import h5py, torch, onnx" 2>/dev/null ||
+      skip "python3-h5py, python3-torch or python3-onnx is missing"
+    "$python" "$top/tools/convert.py" keras "$keras_model" -o "$work/keras.gguf"
+    "$build/tests/fer_model_runner" "$work/keras.gguf" "$work/run" "${faces[@]}"  # the pixels
+    "$python" "$here/keras_torch_reference.py" "$keras_model" "$work/run" --onnx "$work/keras.onnx"
+    "$python" "$top/tools/convert.py" onnx "$work/keras.onnx" --scale 0.0078431373 --offset -1 \
+      -o "$work/model.gguf"
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    "$python" "$here/compare.py" "$work/run" 1e-4
+    "$python" "$here/torch_onnx_reference.py" "$work/run" "$work/torch.onnx"
+    "$python" "$top/tools/convert.py" onnx "$work/torch.onnx" --scale 0.0078431373 --offset -1 \
+      -o "$work/model.gguf"
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    ;;
   *)
     echo "check.sh: unknown source '$source_kind'" >&2
     exit 2

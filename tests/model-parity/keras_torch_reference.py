@@ -11,6 +11,7 @@ usage: keras_torch_reference.py MODEL.hdf5 RUN_DIR [--onnx OUT.onnx]
 import json
 import os
 import sys
+import warnings
 
 import h5py
 import numpy as np
@@ -49,8 +50,8 @@ class KerasGraph(torch.nn.Module):
         if c["padding"] == "valid":
             return x
         (kh, kw), (sh, sw) = kernel, c["strides"]
-        top, bottom = same_padding(x.shape[2], kh, sh)
-        left, right = same_padding(x.shape[3], kw, sw)
+        top, bottom = same_padding(int(x.shape[2]), kh, sh)
+        left, right = same_padding(int(x.shape[3]), kw, sw)
         return F.pad(x, (left, right, top, bottom))
 
     def forward(self, x):
@@ -81,8 +82,8 @@ class KerasGraph(torch.nn.Module):
             elif kind == "MaxPooling2D":
                 if c["padding"] == "same":
                     (kh, kw), (sh, sw) = c["pool_size"], c["strides"]
-                    top, bottom = same_padding(y.shape[2], kh, sh)
-                    left, right = same_padding(y.shape[3], kw, sw)
+                    top, bottom = same_padding(int(y.shape[2]), kh, sh)
+                    left, right = same_padding(int(y.shape[3]), kw, sw)
                     y = F.pad(y, (left, right, top, bottom), value=float("-inf"))
                 y = F.max_pool2d(y, c["pool_size"], c["strides"])
             elif kind == "Add":
@@ -108,6 +109,8 @@ def main():
         out = net(x).numpy().astype(np.float32)
     out.tofile(os.path.join(run, "reference.f32"))
     if "--onnx" in sys.argv:
+        # Sizes are fixed, so the traced pads are constants; torch warns about exactly that.
+        warnings.filterwarnings("ignore")
         torch.onnx.export(net, x[:1], sys.argv[sys.argv.index("--onnx") + 1], opset_version=11,
                           input_names=["input"], output_names=["probabilities"])
     print("torch %s rebuild of %s: %d faces" % (torch.__version__, os.path.basename(model_path),

@@ -29,11 +29,12 @@ class Layer:
     inputs: List[int]
     kernel: Optional[Tuple[int, int]] = None
     stride: Optional[Tuple[int, int]] = None
-    padding: Optional[str] = None  # "same" (TensorFlow's) or "valid"
+    padding: Optional[str] = None  # "same" (TensorFlow's), "valid" or "explicit"
     activation: Optional[str] = None
     weight: Optional[np.ndarray] = None
     bias: Optional[np.ndarray] = None
     name: str = ""  # where it came from, for messages
+    pads: Optional[Tuple[int, int, int, int]] = None  # top, bottom, left, right ("explicit")
 
 
 @dataclass
@@ -69,7 +70,14 @@ class Model:
                 (kh, kw), (sh, sw) = l.kernel, l.stride
                 if l.padding == "same":
                     oh, ow = -(-h // sh), -(-w // sw)
-                else:
+                elif l.padding == "explicit":
+                    top, bottom, left, right = l.pads
+                    if max(top, bottom) >= kh or max(left, right) >= kw or min(l.pads) < 0:
+                        raise ConversionError("%s: pads %s for kernel %s" % (where, l.pads,
+                                                                             l.kernel))
+                    oh = (h + top + bottom - kh) // sh + 1
+                    ow = (w + left + right - kw) // sw + 1
+                elif l.padding == "valid":
                     oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
                 if oh < 1 or ow < 1:
                     raise ConversionError("%s: input %dx%d smaller than kernel" % (where, h, w))
@@ -135,6 +143,8 @@ class Model:
                 w.int32s(key + "kernel", list(l.kernel))
                 w.int32s(key + "stride", list(l.stride))
                 w.string(key + "padding", l.padding)
+                if l.padding == "explicit":
+                    w.int32s(key + "pads", list(l.pads))
             if l.type in ("conv2d", "depthwise_conv2d", "dense", "add", "activation"):
                 w.string(key + "activation", l.activation or "none")
             if l.type in ("conv2d", "dense"):
