@@ -47,6 +47,7 @@ fer::Network small_network() {
     net.add(fer::GlobalAveragePool{}, {7});                     // 8
     net.add(fer::SoftmaxLayer{}, {8});                          // 9
     net.labels = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+    net.info["name"] = "test network";
     return net;
 }
 
@@ -124,6 +125,7 @@ TEST_CASE("model files: fp32 round trip is exact, int8 stays close, threads agre
     const fer::Network loaded =
         fer::load_network(fer::GgufFile::parse(fer::save_network(net), "net.gguf"));
     CHECK(loaded.labels == net.labels);
+    CHECK(loaded.info == net.info);
     CHECK(loaded.nodes().size() == net.nodes().size());
     const fer::Network quantized =
         fer::load_network(fer::GgufFile::parse(fer::save_network(net, true), "net-int8.gguf"));

@@ -83,8 +83,9 @@ def main(argv=None):
     except ConversionError as e:
         print("convert.py: %s: %s" % (args.model, e), file=sys.stderr)
         return 1
-    except (OSError, ValueError, KeyError) as e:
-        print("convert.py: %s: cannot read: %s" % (args.model, e), file=sys.stderr)
+    except Exception as e:  # unreadable or malformed input: one line, never a traceback
+        print("convert.py: %s: cannot read (%s: %s)" % (args.model, type(e).__name__, e),
+              file=sys.stderr)
         return 1
     with open(args.output, "wb") as f:
         f.write(data)

@@ -75,6 +75,10 @@ class ModelReader {
                                                   : net.nodes()[std::size_t(inputs[0])].output)),
                     inputs);
         }
+        for (const auto& [key, value] : f_.metadata())
+            if (key.rfind("fer.info.", 0) == 0)
+                if (const auto* text = std::get_if<std::string>(&value.value))
+                    net.info[key.substr(9)] = *text;
         if (net.labels.size() != std::size_t(net.output_shape().size()))
             fail(f_.source() + " fer.labels",
                  concat(net.output_shape().size(), " labels (one per output)"), net.labels.size());
@@ -307,6 +311,7 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             w.add_string(detail::layer_key(n, "type"), "softmax");
         }
     }
+    for (const auto& [key, value] : net.info) w.add_string("fer.info." + key, value);
     return w.bytes();
 }
 

@@ -15,10 +15,10 @@
 //   max_pool2d, average_pool2d, global_average_pool, dense, add, activation, softmax),
 //   layer.N.inputs (int32
 //   array: indices of earlier layers, -1 for the network input), and as the type needs
-//   layer.N.kernel and layer.N.stride (int32 [h, w]), layer.N.padding ("same", "valid" or "explicit" with layer.N.pads, int32
-//   [top, bottom, left, right]),
-//   layer.N.activation ("none", "relu", "relu6"; conv, dense, add and activation layers),
-//   layer.N.outputs (uint32, conv and dense).
+//   layer.N.kernel and layer.N.stride (int32 [h, w]), layer.N.padding ("same", "valid" or
+//   "explicit" with layer.N.pads, int32 [top, bottom, left, right]), layer.N.activation ("none",
+//   "relu", "relu6"; conv, dense, add and activation layers), layer.N.outputs (uint32, conv and
+//   dense); info.* (strings, optional: provenance).
 // Tensors: layer.N.weight in the layer's layout with GGUF dimensions innermost first, either F32,
 // or I8 with layer.N.weight_scale (F32, one per output channel, see fer/quant.hpp), which is
 // dequantized on load; layer.N.bias (F32).
@@ -26,6 +26,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -117,6 +118,8 @@ class Network {
     const std::vector<Node>& nodes() const { return nodes_; }
     Shape output_shape() const { return nodes_.empty() ? input_.shape : nodes_.back().output; }
     std::vector<std::string> labels;
+    // Provenance strings kept with the model (file keys fer.info.*): name, source, licence...
+    std::map<std::string, std::string> info;
 
     // Runs the network on an already normalized input; returns the last node's output, which
     // lives in the workspace until its next use.

@@ -26,6 +26,11 @@ def read_weights(manifest, directory):
             shape = [int(d) for d in spec["shape"]]
             count = int(np.prod(shape)) if shape else 1
             q = spec.get("quantization")
+            size = count * (np.dtype({"uint8": np.uint8, "uint16": np.uint16}.get(
+                q["dtype"], np.float32)).itemsize if q else 4)
+            if offset + size > len(data):
+                raise ConversionError("weight %s: the shards %s end at byte %d, it needs %d" %
+                                      (spec["name"], group["paths"], len(data), offset + size))
             if q:
                 qtype = {"uint8": np.uint8, "uint16": np.uint16}.get(q["dtype"])
                 if qtype is None or "scale" not in q:

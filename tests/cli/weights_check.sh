@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# tools/make-weights.sh into a scratch folder must give exactly the committed weights/*.gguf.
+# usage: weights_check.sh FER_BINARY WORK_DIR   (exit 77 without python3-numpy)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+/usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "SKIPPED: python3-numpy is missing"; exit 77; }
+rm -rf "$2" && mkdir -p "$2"
+FER=$1 "$top/tools/make-weights.sh" "$2" >/dev/null 2>&1 || { echo "FAILED: make-weights.sh"; exit 1; }
+for f in "$top"/weights/*.gguf; do
+  cmp "$f" "$2/$(basename "$f")" || { echo "FAILED: $(basename "$f") differs"; exit 1; }
+  echo "$(basename "$f"): identical"
+done
