@@ -32,6 +32,7 @@ if [[ "${1:-}" == "--test" ]]; then
   need_package python3-h5py
   need_package python3-onnx
   need_package python3-torch
+  need_package python3-opencv  # runs the ONNX files fer exports, for the benchmarks' parity
 fi
 
 if ((${#packages[@]} == 0)); then

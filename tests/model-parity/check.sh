@@ -2,7 +2,7 @@
 # Converter parity: converts a packaged model with tools/convert.py, runs it with fer on real
 # faces (FER2013 val crops), runs the original with its own framework on the same pixels, and
 # compares the probabilities (tolerance 1e-4).
-# usage: check.sh SOURCE BUILD_DIR   (SOURCE: human | faceapi | keras | onnx)
+# usage: check.sh SOURCE BUILD_DIR   (SOURCE: human | faceapi | keras | onnx | onnx-export)
 # Exit 77 (CTest's skip) with a reason when the data, packages or Python modules are missing.
 set -euo pipefail
 source_kind=$1
@@ -79,6 +79,24 @@ case "$source_kind" in
     "$python" "$top/tools/convert.py" onnx "$work/torch.onnx" --scale 0.0078431373 --offset -1 \
       -o "$work/model.gguf"
     "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    ;;
+  onnx-export)
+    # The ONNX that tools/convert.py --onnx writes (what the OpenCV benchmarks run) computes what
+    # fer computes, in OpenCV's DNN module: Human's model and face-api's (per-channel offsets,
+    # four-way adds, average pooling, a dense layer).
+    assets
+    "$python" -c "import cv2, onnx" 2>/dev/null || skip "python3-opencv or python3-onnx is missing"
+    "$python" "$top/tools/convert.py" tfjs "$top/assets/human/emotion.json" -o "$work/model.gguf" \
+      --onnx "$work/human.onnx"
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    "$python" "$here/opencv_onnx_reference.py" "$work/human.onnx" "$work/run" 0.0078431373 -1
+    "$python" "$here/compare.py" "$work/run" 1e-4
+    "$python" "$top/tools/convert.py" faceapi \
+      "$top/assets/face-api/face_expression_model-weights_manifest.json" -o "$work/model.gguf" \
+      --onnx "$work/faceapi.onnx"
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
+    "$python" "$here/opencv_onnx_reference.py" "$work/faceapi.onnx" "$work/run" 0.0039215686 \
+      -0.48149804,-0.45882745,-0.40901176
     ;;
   *)
     echo "check.sh: unknown source '$source_kind'" >&2
