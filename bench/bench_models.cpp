@@ -1,12 +1,20 @@
-// Whole networks with the packaged models' architectures and random weights (the converted
-// weights come with the models issue): per-face latency on one core, multiply-accumulates, and
-// the fraction of this machine's fp32 peak (about 100 GFLOP/s per core with Eigen's GEMM).
-//   build-bench/bench/fer_bench_models --benchmark_counters_tabular=true
+// Whole networks, one face at a time on one core: the shipped models (weights/) and the Keras
+// mini-Xception's architecture with random weights. Per model: <model>/fp32 (fer's float
+// kernels), <model>/opencv (the same network exported to ONNX by tools/convert.py --onnx, run by
+// OpenCV's DNN module on one thread, in the same process). Counters: multiply-accumulates,
+// GFLOP/s and the fraction of this machine's fp32 peak (about 100 GFLOP/s per core, Eigen GEMM).
+//   tools/bench.sh --benchmark_filter=models   (writes the ONNX files first)
 #include <fer/fer.hpp>
 
 #include <benchmark/benchmark.h>
 
+#include <filesystem>
 #include <random>
+
+#ifdef FER_BENCH_WITH_OPENCV
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+#endif
 
 namespace {
 
@@ -85,28 +93,91 @@ double macs(const fer::Network& net) {
     return total;
 }
 
-void run(benchmark::State& state, const fer::Network& net) {
-    fer::Tensor input(net.input().shape);
+struct Model {
+    std::string name;  // benchmark prefix
+    std::string file;  // in weights/
+};
+
+const Model shipped[] = {{"human_emotion", "human-emotion-int8.gguf"},
+                         {"faceapi_expression", "faceapi-expression-int8.gguf"}};
+
+fer::Tensor bench_input(const fer::Shape& shape) {
+    fer::Tensor input(shape);
     std::mt19937 rng(1);
-    for (std::int64_t i = 0; i < input.size(); ++i) input.data()[i] = float(rng() % 256) / 255.0f;
-    fer::Network::Workspace ws;
-    for (auto _ : state) benchmark::DoNotOptimize(net.forward(input, ws).data());
-    const double m = macs(net);
+    for (std::int64_t i = 0; i < input.size(); ++i)
+        input.data()[i] = float(rng() % 256) / 128.0f - 1.0f;
+    return input;
+}
+
+void add_counters(benchmark::State& state, double m) {
     state.counters["MMAC"] = m * 1e-6;
     state.counters["GFLOP/s"] =
         benchmark::Counter(2 * m * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["faces/s"] =
-        benchmark::Counter(1.0, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["% of peak"] = benchmark::Counter(
+        2 * m * 1e-9 * 100 / peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void BM_mini_xception_fp32(benchmark::State& state) {
-    static const fer::Network net = mini_xception();
-    run(state, net);
-    state.counters["% of peak"] = benchmark::Counter(2 * macs(net) * 1e-9 * 100 / peak_gflops,
-                                                     benchmark::Counter::kIsIterationInvariantRate);
+void run_fp32(benchmark::State& state, const fer::Network& net) {
+    const fer::Tensor input = bench_input(net.input().shape);
+    fer::Network::Workspace ws;
+    for (auto _ : state) benchmark::DoNotOptimize(net.forward(input, ws).data());
+    add_counters(state, macs(net));
 }
-BENCHMARK(BM_mini_xception_fp32)->Name("mini_xception/fp32");
+
+#ifdef FER_BENCH_WITH_OPENCV
+// The ONNX file tools/bench.sh wrote for `name`, on the same (normalized) input, NCHW.
+void run_opencv(benchmark::State& state, const std::string& name, const fer::Network& net) {
+    const std::string path = std::string(FER_BENCH_ONNX_DIR) + "/" + name + ".onnx";
+    if (!std::filesystem::exists(path)) {
+        state.SkipWithError(("no " + path + ": run tools/bench.sh").c_str());
+        return;
+    }
+    cv::setNumThreads(1);
+    cv::dnn::Net cv_net = cv::dnn::readNetFromONNX(path);
+    const fer::Shape s = net.input().shape;
+    const fer::Tensor input = bench_input(s);
+    const int dims[] = {1, s.channels, s.height, s.width};
+    cv::Mat blob(4, dims, CV_32F);
+    for (int c = 0; c < s.channels; ++c)
+        for (int y = 0; y < s.height; ++y)
+            for (int x = 0; x < s.width; ++x)
+                blob.ptr<float>()[(c * s.height + y) * s.width + x] = input.view().at(y, x, c);
+    for (auto _ : state) {
+        cv_net.setInput(blob);
+        cv::Mat out = cv_net.forward();
+        benchmark::DoNotOptimize(out.data);
+    }
+    add_counters(state, macs(net));
+}
+#endif
+
+void register_benchmarks() {
+    static const fer::Network random_mini_xception = mini_xception();
+    benchmark::RegisterBenchmark("mini_xception/fp32", [](benchmark::State& state) {
+        run_fp32(state, random_mini_xception);
+    });
+    for (const Model& m : shipped) {
+        const std::string path = std::string(FER_WEIGHTS_DIR) + "/" + m.file;
+        if (!std::filesystem::exists(path)) continue;
+        const auto net = std::make_shared<const fer::Network>(fer::load_network(path));
+        benchmark::RegisterBenchmark((m.name + "/fp32").c_str(),
+                                     [net](benchmark::State& state) { run_fp32(state, *net); });
+#ifdef FER_BENCH_WITH_OPENCV
+        benchmark::RegisterBenchmark((m.name + "/opencv").c_str(),
+                                     [net, name = m.name](benchmark::State& state) {
+                                         run_opencv(state, name, *net);
+                                     });
+#endif
+    }
+}
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+    register_benchmarks();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

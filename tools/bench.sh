@@ -9,6 +9,12 @@ tools/fetch-assets.sh
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DFER_BUILD_BENCHMARKS=ON -DFER_NATIVE=ON \
   -DFER_BUILD_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)"
+# The shipped models as ONNX, for the OpenCV side of bench_models (the same networks, fp32).
+mkdir -p build-bench/onnx
+/usr/bin/python3 tools/convert.py tfjs assets/human/emotion.json -o build-bench/onnx/human.gguf \
+  --onnx build-bench/onnx/human_emotion.onnx
+/usr/bin/python3 tools/convert.py faceapi assets/face-api/face_expression_model-weights_manifest.json \
+  -o build-bench/onnx/faceapi.gguf --onnx build-bench/onnx/faceapi_expression.onnx
 for b in build-bench/bench/fer_bench_*; do
   "$b" --benchmark_counters_tabular=true "$@"
 done

@@ -9,6 +9,14 @@
 #include "../error.hpp"
 #include "../tensor.hpp"
 
+// x86-64 kernels with AVX2/FMA (and AVX-512 VNNI for int8) are compiled with per-function
+// target attributes and chosen at run time, so a portable build still uses them where the CPU
+// has them; elsewhere the plain C++ kernels run.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FER_CONV_AVX2 1
+#include <immintrin.h>
+#endif
+
 namespace fer {
 
 // Padding of windowed layers. SAME (TensorFlow's) keeps ceil(in / stride) outputs and pads with
@@ -26,6 +34,20 @@ struct Pads {
 enum class Activation : std::uint8_t { none, relu, relu6 };
 
 namespace detail {
+
+#if FER_CONV_AVX2
+inline bool cpu_has_avx2_fma() {
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+}
+
+__attribute__((target("avx2,fma"))) inline __m256 activate_avx2(__m256 v, Activation a) {
+    if (a == Activation::relu) return _mm256_max_ps(v, _mm256_setzero_ps());
+    if (a == Activation::relu6)
+        return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+    return v;
+}
+#endif
 
 // Output length and the padding before the first input along one axis.
 struct AxisGeometry {

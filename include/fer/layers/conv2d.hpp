@@ -13,20 +13,6 @@
 
 #include "common.hpp"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define FER_CONV_AVX2 1
-#include <immintrin.h>
-#endif
-
-namespace fer::detail {
-#if FER_CONV_AVX2
-inline bool cpu_has_avx2_fma() {
-    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return has;
-}
-#endif
-}  // namespace fer::detail
-
 namespace fer {
 
 struct Conv2D {

@@ -65,11 +65,29 @@ inline void add(const std::vector<TensorView>& inputs, const MutableTensorView& 
         if (t.shape != out.shape)
             detail::fail("add input shape", detail::describe(out.shape), detail::describe(t.shape));
     const std::int64_t n = out.size();
-    for (std::int64_t i = 0; i < n; ++i) {
-        float s = inputs[0].data[i];
-        for (std::size_t k = 1; k < inputs.size(); ++k) s += inputs[k].data[i];
-        out.data[i] = detail::activate(s, activation);
+    float* dst = out.data;
+    // One pass with the common input counts spelled out, so that each loop vectorizes (a loop over
+    // a runtime number of inputs inside the element loop does not).
+    const float* a = inputs[0].data;
+    const float* b = inputs[1].data;
+    if (inputs.size() == 2) {
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
+    } else if (inputs.size() == 3) {
+        const float* c = inputs[2].data;
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + (b[i] + c[i]);
+    } else if (inputs.size() == 4) {
+        const float* c = inputs[2].data;
+        const float* d = inputs[3].data;
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + (b[i] + (c[i] + d[i]));
+    } else {
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
+        for (std::size_t k = 2; k < inputs.size(); ++k)
+            for (std::int64_t i = 0; i < n; ++i) dst[i] += inputs[k].data[i];
     }
+    if (activation == Activation::relu)
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = dst[i] > 0.0f ? dst[i] : 0.0f;
+    else if (activation == Activation::relu6)
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = std::min(std::max(dst[i], 0.0f), 6.0f);
 }
 
 }  // namespace fer
