@@ -1,8 +1,9 @@
 // Whole networks, one face at a time on one core: the shipped models (weights/) and the Keras
 // mini-Xception's architecture with random weights. Per model: <model>/fp32 (fer's float
 // kernels), <model>/opencv (the same network exported to ONNX by tools/convert.py --onnx, run by
-// OpenCV's DNN module on one thread, in the same process). Counters: multiply-accumulates,
-// GFLOP/s and the fraction of this machine's fp32 peak (about 100 GFLOP/s per core, Eigen GEMM).
+// OpenCV's DNN module on one thread, in the same process), <model>/int8 (int8 convolutions).
+// Counters: multiply-accumulates, GFLOP/s and the fraction of this machine's fp32 peak (about 100
+// GFLOP/s per core, Eigen GEMM).
 //   tools/bench.sh --benchmark_filter=models   (writes the ONNX files first)
 #include <fer/fer.hpp>
 
@@ -113,14 +114,14 @@ void add_counters(benchmark::State& state, double m) {
     state.counters["MMAC"] = m * 1e-6;
     state.counters["GFLOP/s"] =
         benchmark::Counter(2 * m * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["% of peak"] = benchmark::Counter(
-        2 * m * 1e-9 * 100 / peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["% of peak"] = benchmark::Counter(2 * m * 1e-9 * 100 / peak_gflops,
+                                                     benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void run_fp32(benchmark::State& state, const fer::Network& net) {
+void run_fer(benchmark::State& state, const fer::Network& net, fer::Precision precision) {
     const fer::Tensor input = bench_input(net.input().shape);
     fer::Network::Workspace ws;
-    for (auto _ : state) benchmark::DoNotOptimize(net.forward(input, ws).data());
+    for (auto _ : state) benchmark::DoNotOptimize(net.forward(input, ws, precision).data());
     add_counters(state, macs(net));
 }
 
@@ -154,19 +155,23 @@ void run_opencv(benchmark::State& state, const std::string& name, const fer::Net
 void register_benchmarks() {
     static const fer::Network random_mini_xception = mini_xception();
     benchmark::RegisterBenchmark("mini_xception/fp32", [](benchmark::State& state) {
-        run_fp32(state, random_mini_xception);
+        run_fer(state, random_mini_xception, fer::Precision::fp32);
     });
     for (const Model& m : shipped) {
         const std::string path = std::string(FER_WEIGHTS_DIR) + "/" + m.file;
         if (!std::filesystem::exists(path)) continue;
         const auto net = std::make_shared<const fer::Network>(fer::load_network(path));
-        benchmark::RegisterBenchmark((m.name + "/fp32").c_str(),
-                                     [net](benchmark::State& state) { run_fp32(state, *net); });
+        benchmark::RegisterBenchmark((m.name + "/fp32").c_str(), [net](benchmark::State& state) {
+            run_fer(state, *net, fer::Precision::fp32);
+        });
+        if (net->supports_int8())
+            benchmark::RegisterBenchmark(
+                (m.name + "/int8").c_str(),
+                [net](benchmark::State& state) { run_fer(state, *net, fer::Precision::int8); });
 #ifdef FER_BENCH_WITH_OPENCV
-        benchmark::RegisterBenchmark((m.name + "/opencv").c_str(),
-                                     [net, name = m.name](benchmark::State& state) {
-                                         run_opencv(state, name, *net);
-                                     });
+        benchmark::RegisterBenchmark(
+            (m.name + "/opencv").c_str(),
+            [net, name = m.name](benchmark::State& state) { run_opencv(state, name, *net); });
 #endif
     }
 }

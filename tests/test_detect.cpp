@@ -223,7 +223,8 @@ TEST_CASE("one detector shared by several threads gives every thread the same an
         return;
     }
     const fer::CascadeDetector detector(fer::load_cascade(default_cascade));
-    const fer::Image gray = fer::resize_area(fer::to_gray(fer::load_image(test::sample_photo(5).string())), 640, 466);
+    const fer::Image gray =
+        fer::resize_area(fer::to_gray(fer::load_image(test::sample_photo(5).string())), 640, 466);
     const std::vector<fer::Detection> expected = detector.detect(gray);
     REQUIRE(!expected.empty());
     std::vector<int> mismatches(4, 0);
@@ -234,7 +235,8 @@ TEST_CASE("one detector shared by several threads gives every thread the same an
                 const std::vector<fer::Detection> got = detector.detect(gray);
                 bool same = got.size() == expected.size();
                 for (std::size_t i = 0; same && i < got.size(); ++i)
-                    same = got[i].box == expected[i].box && got[i].neighbors == expected[i].neighbors;
+                    same =
+                        got[i].box == expected[i].box && got[i].neighbors == expected[i].neighbors;
                 mismatches[std::size_t(t)] += !same;
             }
         });

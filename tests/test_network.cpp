@@ -1,3 +1,4 @@
+#include <fer/calibrate.hpp>
 #include <fer/detail/reference_layers.hpp>
 #include <fer/model_file.hpp>
 
@@ -220,4 +221,44 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("weights", "")),
                          doctest::Contains("dimensions: expected 1x1x3x3, found 1x1x3x2"),
                          fer::error);
+}
+
+TEST_CASE("int8 arithmetic: calibrated networks stay close to fp32 and survive the model file") {
+    INFO("seed ", test::seed());
+    fer::Network net = small_network();
+    fer::Network::Workspace ws;
+    const fer::Tensor probe = random_input(net.input().shape);
+    CHECK_FALSE(net.supports_int8());
+    CHECK_THROWS_WITH_AS(net.forward(probe, ws, fer::Precision::int8),
+                         doctest::Contains("fer quantize --calibrate"), fer::error);
+    std::vector<fer::Tensor> samples;
+    for (int i = 0; i < 20; ++i) samples.push_back(random_input(net.input().shape));
+    fer::calibrate_int8(net, samples);
+    CHECK(net.supports_int8());
+    // The 3x3 convolution on the one-channel input (9 multiply-adds per output) stays fp32.
+    CHECK(net.nodes()[0].int8 == nullptr);
+    CHECK(net.nodes()[7].int8 != nullptr);
+
+    const fer::Network loaded =
+        fer::load_network(fer::GgufFile::parse(fer::save_network(net, true), "int8.gguf"));
+    CHECK(loaded.supports_int8());
+    CHECK(loaded.nodes()[7].int8->input_scale() == net.nodes()[7].int8->input_scale());
+    CHECK(loaded.nodes()[7].int8->weights() == net.nodes()[7].int8->weights());
+    fer::Network::Workspace ws2;
+    double worst = 0;
+    for (int trial = 0; trial < 10; ++trial) {
+        const fer::Tensor input = random_input(net.input().shape);
+        const std::vector<float> fp32(net.forward(input, ws).data(),
+                                      net.forward(input, ws).data() + 7);
+        const fer::Tensor& int8 = net.forward(input, ws, fer::Precision::int8);
+        const fer::Tensor& reloaded = loaded.forward(input, ws2, fer::Precision::int8);
+        for (int i = 0; i < 7; ++i) {
+            // The file holds the same int8 forms; only the fp32 layers' weights are rounded to
+            // int8 on the way, which moves probabilities by far less than the int8 arithmetic.
+            CHECK(reloaded.data()[i] == doctest::Approx(int8.data()[i]).epsilon(0.01));
+            worst = std::max(worst, double(std::abs(int8.data()[i] - fp32[std::size_t(i)])));
+        }
+    }
+    MESSAGE("largest probability difference, int8 arithmetic vs fp32: ", worst);
+    CHECK(worst < 0.05);
 }

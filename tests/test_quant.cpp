@@ -1,4 +1,5 @@
 #include <fer/detail/reference_layers.hpp>
+#include <fer/layers/conv2d_int8.hpp>
 #include <fer/quant.hpp>
 
 #include <random>
@@ -70,4 +71,88 @@ TEST_CASE("a convolution with dequantized int8 weights stays within the stated e
         const double bound = 9 * 7 * q.scales[i % 13] * fer::max_weight_error_in_scales;
         REQUIRE(std::abs(exact.values[i] - approx.values[i]) <= bound);
     }
+}
+
+TEST_CASE("activation quantization rounds to nearest even and clamps to +-127") {
+    const float inverse = 1.0f / fer::activation_scale(127.0f);  // scale 1
+    CHECK(fer::quantize_activation(2.5f, inverse) == 2);
+    CHECK(fer::quantize_activation(3.5f, inverse) == 4);
+    CHECK(fer::quantize_activation(-2.5f, inverse) == -2);
+    CHECK(fer::quantize_activation(1000.0f, inverse) == 127);
+    CHECK(fer::quantize_activation(-1000.0f, inverse) == -127);  // never -128
+    CHECK(fer::activation_scale(0.0f) == 1.0f);
+}
+
+TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay within the bound") {
+    INFO("seed ", test::seed());
+    fer::Int8Conv2D::Scratch scratch;
+    int cases = 0;
+    for (int cin : {1, 3, 7, 13, 32})
+        for (int kernel : {1, 3, 5})
+            for (int stride : {1, 2})
+                for (fer::Padding padding :
+                     {fer::Padding::same, fer::Padding::valid, fer::Padding::explicit_pads}) {
+                    fer::Conv2D conv;
+                    conv.kernel_h = conv.kernel_w = kernel;
+                    conv.stride_h = conv.stride_w = stride;
+                    conv.padding = padding;
+                    conv.pads = {test::uniform(0, kernel - 1), test::uniform(0, kernel - 1),
+                                 test::uniform(0, kernel - 1), test::uniform(0, kernel - 1)};
+                    conv.activation = fer::Activation(cases++ % 3);
+                    conv.in_channels = cin;
+                    conv.out_channels = test::uniform(1, 40);
+                    for (int i = 0; i < kernel * kernel * cin * conv.out_channels; ++i)
+                        conv.weights.push_back(random_float(-0.5f, 0.5f));
+                    for (int i = 0; i < conv.out_channels; ++i)
+                        conv.bias.push_back(random_float(-0.2f, 0.2f));
+                    fer::Tensor in(
+                        fer::Shape{test::uniform(kernel, 40), test::uniform(kernel, 40), cin});
+                    float max_abs = 0;
+                    for (std::int64_t i = 0; i < in.size(); ++i)
+                        max_abs = std::max(max_abs, std::abs(in.data()[i] = random_float(-2, 2)));
+                    const fer::QuantizedWeights q =
+                        fer::quantize_per_channel(conv.weights, conv.out_channels);
+                    const float sx = fer::activation_scale(max_abs);
+                    const fer::Int8Conv2D int8(conv, q, sx);
+                    const fer::Shape o = conv.output_shape(in.shape());
+                    fer::Tensor fast(o), plain(o);
+                    int8.forward(in, fast.mutable_view(), scratch);
+                    int8.forward_plain(in, plain.mutable_view(), scratch);
+                    INFO("cin ", cin, " cout ", conv.out_channels, " k ", kernel, " s ", stride,
+                         " in ", in.shape().height, "x", in.shape().width);
+                    REQUIRE(std::equal(fast.data(), fast.data() + fast.size(), plain.data()));
+
+                    // Against the float reference, output by output, with the derived bound.
+                    const auto want = fer::detail::conv2d_reference(conv, in);
+                    double worst = 0;  // in units of the bound
+                    for (int oy = 0; oy < o.height; ++oy)
+                        for (int ox = 0; ox < o.width; ++ox)
+                            for (int co = 0; co < o.channels; ++co) {
+                                double sum_x = 0, sum_w = 0;
+                                int taps = 0;
+                                fer::detail::for_each_tap(
+                                    conv, in.shape(), oy, ox, [&](int ky, int kx, int iy, int ix) {
+                                        for (int ci = 0; ci < cin; ++ci) {
+                                            sum_x += std::abs(in.view().at(iy, ix, ci));
+                                            sum_w += std::abs(
+                                                q.values[((std::size_t(ky) * kernel + kx) * cin +
+                                                          ci) *
+                                                             std::size_t(o.channels) +
+                                                         std::size_t(co)] *
+                                                double(q.scales[std::size_t(co)]));
+                                            ++taps;
+                                        }
+                                    });
+                                const std::size_t i =
+                                    (std::size_t(oy) * o.width + ox) * o.channels + co;
+                                const double bound =
+                                    fer::int8_dot_error_bound(sum_x, sum_w, taps, sx,
+                                                              q.scales[std::size_t(co)]) +
+                                    1e-5 * (std::abs(want.values[i]) + 1);
+                                worst = std::max(
+                                    worst, std::abs(plain.data()[i] - want.values[i]) / bound);
+                            }
+                    CHECK(worst <= 1.0);
+                }
+    CHECK(cases == 90);
 }

@@ -148,7 +148,7 @@ inline int run_eval(const Arguments& args) {
     if (args.positional.size() != 1) throw UsageError{"expected one DATASET_DIR"};
     const bool flip = args.flag("tta");
     const int threads = int(args.integer("threads", 1, 1, 256));
-    const LoadedModels loaded = load_models(args, "eval");
+    const LoadedModels loaded = load_models(args);
 
     std::vector<std::string> skipped;
     const std::vector<LabelledImage> images = scan_dataset(args.positional[0], skipped);
@@ -159,6 +159,7 @@ inline int run_eval(const Arguments& args) {
         fer::detail::fail(args.positional[0] + ": no images in expression-named folders");
 
     std::vector<int> predicted(images.size(), -1);
+    std::vector<fer::Probabilities> probabilities(images.size());
     std::atomic<std::size_t> next{0}, done{0};
     std::mutex report;
     std::size_t unreadable = 0;
@@ -168,7 +169,8 @@ inline int run_eval(const Arguments& args) {
         for (std::size_t i; (i = next++) < images.size();) {
             try {
                 const fer::Image face = fer::load_image(images[i].path, fer::PixelFormat::rgb);
-                predicted[i] = int(fer::top_expression(loaded.classifier.classify(face, ws, flip)));
+                probabilities[i] = loaded.classifier.classify(face, ws, flip);
+                predicted[i] = int(fer::top_expression(probabilities[i]));
             } catch (const fer::error& e) {
                 const std::lock_guard<std::mutex> lock(report);
                 std::fprintf(stderr, "\nfer eval: %s\n", e.what());
@@ -186,6 +188,21 @@ inline int run_eval(const Arguments& args) {
     const double seconds = progress.seconds();
     const EvalScores s = score(images, predicted);
 
+    if (args.flag("predictions")) {
+        std::string csv = "image,truth,predicted";
+        for (int c = 0; c < fer::expression_count; ++c)
+            csv += std::string(",") + fer::to_string(fer::Expression(c));
+        csv += "\n";
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            if (predicted[i] < 0) continue;
+            csv += "\"" + images[i].path + "\"," + fer::to_string(images[i].truth) + "," +
+                   fer::to_string(fer::Expression(predicted[i]));
+            for (float p : probabilities[i]) csv += "," + json_number(p, 6);
+            csv += "\n";
+        }
+        fer::write_file(args.text("predictions"),
+                        std::vector<std::uint8_t>(csv.begin(), csv.end()));
+    }
     if (args.flag("confusion-png")) {
         char title[96];
         std::snprintf(title, sizeof title, "accuracy %.2f%% of %zu", 100 * s.accuracy, s.n);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -192,10 +193,36 @@ std::function<int(const cli::Arguments&)> not_yet(const std::string& name,
     };
 }
 
-// `fer quantize`: a model file with int8 weights (per output channel, fer/quant.hpp).
+// Up to `count` image files under `dir` (any depth), spread evenly over the sorted list.
+std::vector<std::string> sample_images(const std::string& dir, std::size_t count) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) fer::detail::fail(dir + ": not a directory");
+    std::vector<std::string> all;
+    for (const fs::directory_entry& e : fs::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) all.push_back(e.path().string());
+    std::sort(all.begin(), all.end());
+    std::vector<std::string> picked;
+    for (std::size_t i = 0; i < count && i < all.size(); ++i)
+        picked.push_back(all[i * all.size() / std::min(count, all.size())]);
+    return picked;
+}
+
+// `fer quantize`: a model file with int8 weights (per output channel, fer/quant.hpp), and with
+// --calibrate the activation scales that int8 arithmetic needs.
 int run_quantize(const cli::Arguments& args) {
     if (args.positional.size() != 2) throw cli::UsageError{"expected IN.gguf and OUT.gguf"};
     fer::Network net = fer::load_network(args.positional[0]);
+    if (args.flag("calibrate")) {
+        const std::size_t count = std::size_t(args.integer("calibration-count", 300, 1, 100000));
+        std::vector<fer::Tensor> inputs;
+        for (const std::string& path : sample_images(args.text("calibrate"), count)) {
+            inputs.emplace_back();
+            fer::make_input(fer::load_image(path), net.input(), inputs.back());
+        }
+        fer::calibrate_int8(net, inputs);
+        std::fprintf(stderr, "fer quantize: activation scales from %zu faces\n", inputs.size());
+    }
     for (const std::string& item : args.all("info")) {
         const std::size_t eq = item.find('=');
         if (eq == std::string::npos || eq == 0)
@@ -255,8 +282,12 @@ std::vector<cli::Command> commands() {
          "Quantizes every convolution and dense layer's weights to int8 with one scale per\n"
          "output channel (symmetric, round to nearest; see fer/quant.hpp). Biases stay float.\n"
          "The file is about a quarter of the fp32 size; fp32 arithmetic runs on the\n"
-         "dequantized weights.",
-         {{"info", "KEY=VALUE", "add or replace a provenance string fer.info.KEY (repeatable)"}},
+         "dequantized weights. With --calibrate, the model also gets the activation scales\n"
+         "that --precision int8 needs: the largest |input| of each convolution over sample\n"
+         "faces (image files anywhere under DIR, spread evenly over their sorted list).",
+         {{"calibrate", "DIR", "sample faces for int8 activation scales"},
+          {"calibration-count", "N", "how many faces to use (default 300)"},
+          {"info", "KEY=VALUE", "add or replace a provenance string fer.info.KEY (repeatable)"}},
          run_quantize},
         {"eval",
          "DATASET_DIR",
@@ -272,7 +303,8 @@ std::vector<cli::Command> commands() {
           {"tta", "", "average each face with its mirror image (test-time flip)"},
           {"threads", "N", "worker threads (default 1)"},
           {"json", "", "print one JSON object: n, accuracy, macro_f1, per_class, confusion"},
-          {"confusion-png", "FILE", "draw the confusion matrix into FILE (.png or .jpg)"}},
+          {"confusion-png", "FILE", "draw the confusion matrix into FILE (.png or .jpg)"},
+          {"predictions", "FILE", "write each image's label and probabilities as CSV"}},
          cli::run_eval},
     };
 }

@@ -14,8 +14,9 @@ namespace cli {
 
 inline const Option model_option{
     "model", "FILE", "model file (.gguf; repeat for an ensemble; default: the shipped model)"};
-inline const Option precision_option{"precision", "fp32|int8",
-                                     "arithmetic: fp32 (default) or int8 (int8 model files)"};
+inline const Option precision_option{
+    "precision", "fp32|int8",
+    "arithmetic: fp32 (default), or int8 convolutions (models with activation scales)"};
 
 struct LoadedModels {
     fer::ExpressionClassifier classifier;
@@ -24,16 +25,12 @@ struct LoadedModels {
     std::string precision;
 };
 
-inline LoadedModels load_models(const Arguments& args, const char* command) {
+inline LoadedModels load_models(const Arguments& args) {
     std::vector<std::string> paths = args.all("model");
     if (paths.empty()) paths.push_back(fer::default_model_path());
     const std::string precision = args.text("precision", "fp32");
     if (precision != "fp32" && precision != "int8")
         throw UsageError{"--precision expects fp32 or int8, got '" + precision + "'"};
-    if (precision == "int8")
-        fer::detail::fail(std::string("--precision int8: int8 arithmetic is not available in "
-                                      "this version of fer (int8 model files run in fp32); ") +
-                          command + " runs with --precision fp32");
     std::string names = "[", description;
     for (const std::string& p : paths) {
         const std::string name = std::filesystem::path(p).filename().string();
@@ -41,7 +38,9 @@ inline LoadedModels load_models(const Arguments& args, const char* command) {
         description += (description.empty() ? "" : " + ") + name;
     }
     if (paths.size() > 1) description = "ensemble of " + description;
-    return {fer::ExpressionClassifier::load(paths), names + "]", description, precision};
+    return {fer::ExpressionClassifier::load(
+                paths, precision == "int8" ? fer::Precision::int8 : fer::Precision::fp32),
+            names + "]", description, precision};
 }
 
 }  // namespace cli

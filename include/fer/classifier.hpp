@@ -65,12 +65,18 @@ class ExpressionClassifier {
         Tensor input;
     };
 
-    // Throws: fer::error if there is no model, or a model's outputs are not exactly the seven
-    // expressions (in any order, under any of their names).
-    explicit ExpressionClassifier(std::vector<Network> models) : models_(std::move(models)) {
+    // Throws: fer::error if there is no model, a model's outputs are not exactly the seven
+    // expressions (in any order, under any of their names), or int8 is asked of a model without
+    // activation scales.
+    explicit ExpressionClassifier(std::vector<Network> models,
+                                  Precision precision = Precision::fp32)
+        : models_(std::move(models)), precision_(precision) {
         if (models_.empty()) detail::fail("expression classifier models", "at least one", 0);
         for (std::size_t m = 0; m < models_.size(); ++m) {
             const Network& net = models_[m];
+            if (precision == Precision::int8 && !net.supports_int8())
+                detail::fail(detail::concat("model ", m + 1, " for int8 arithmetic"),
+                             "activation scales (fer quantize --calibrate)", "none");
             std::array<int, expression_count> order{};
             std::array<bool, expression_count> seen{};
             if (net.labels.size() != std::size_t(expression_count))
@@ -90,13 +96,15 @@ class ExpressionClassifier {
     }
 
     // Throws: fer::error for an unreadable or invalid model file (naming it).
-    static ExpressionClassifier load(const std::vector<std::string>& paths) {
+    static ExpressionClassifier load(const std::vector<std::string>& paths,
+                                     Precision precision = Precision::fp32) {
         std::vector<Network> models;
         for (const std::string& path : paths) models.push_back(load_network(path));
-        return ExpressionClassifier(std::move(models));
+        return ExpressionClassifier(std::move(models), precision);
     }
 
     const std::vector<Network>& models() const { return models_; }
+    Precision precision() const { return precision_; }
 
     // The averaged probabilities of every model (and of the mirrored face, when `flip`), in
     // fer's expression order. Throws: fer::error for an empty face.
@@ -105,7 +113,7 @@ class ExpressionClassifier {
         for (std::size_t m = 0; m < models_.size(); ++m)
             for (int mirrored = 0; mirrored <= int(flip); ++mirrored) {
                 make_input(face, models_[m].input(), ws.input, mirrored == 1);
-                add_outputs(m, models_[m].forward(ws.input, ws.network), sum);
+                add_outputs(m, models_[m].forward(ws.input, ws.network, precision_), sum);
             }
         const float runs = float(models_.size() * (flip ? 2 : 1));
         for (float& p : sum) p /= runs;
@@ -116,12 +124,13 @@ class ExpressionClassifier {
     Probabilities classify_input(std::size_t model, const TensorView& input,
                                  Network::Workspace& ws) const {
         Probabilities out{};
-        add_outputs(model, models_.at(model).forward(input, ws), out);
+        add_outputs(model, models_.at(model).forward(input, ws, precision_), out);
         return out;
     }
 
   private:
     std::vector<Network> models_;
+    Precision precision_;
     std::vector<std::array<int, expression_count>> orders_;  // model output -> Expression
 
     void add_outputs(std::size_t model, const Tensor& out, Probabilities& sum) const {

@@ -67,11 +67,12 @@
 //   fer/detect/default_cascade.hpp  default_face_cascade_path, default_eye_cascade_path
 //   fer/tensor.hpp     Shape, Tensor, TensorView (HWC floats)
 //   fer/layers/*.hpp   Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, softmax, add,
-//                      BatchNorm and fold_batchnorm (the CNN engine's layers; int8 compute
-//                      kernels are still to come)
+//                      BatchNorm and fold_batchnorm, Int8Conv2D (the CNN engine's layers)
 //   fer/quant.hpp      int8 semantics: quantize_per_channel, dequantize, error bounds
-//   fer/network.hpp    Network (layers with named inputs, shape checks, const forward)
+//   fer/network.hpp    Network (layers with named inputs, shape checks, const forward in fp32
+//                      or int8), Precision
 //   fer/model_file.hpp load_network, save_network (GGUF model files)
+//   fer/calibrate.hpp  calibrate_int8 (activation scales for int8 arithmetic, from sample faces)
 //   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
 //   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
 //   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
@@ -79,6 +80,7 @@
 // ============================================================================================
 #pragma once
 
+#include "calibrate.hpp"
 #include "classifier.hpp"
 #include "default_model.hpp"
 #include "detect/cascade.hpp"
@@ -96,6 +98,7 @@
 #include "layers/batchnorm.hpp"
 #include "layers/common.hpp"
 #include "layers/conv2d.hpp"
+#include "layers/conv2d_int8.hpp"
 #include "layers/dense.hpp"
 #include "layers/depthwise_conv2d.hpp"
 #include "layers/pool2d.hpp"

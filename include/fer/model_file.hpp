@@ -74,6 +74,7 @@ class ModelReader {
                                  : (inputs[0] < 0 ? input.shape
                                                   : net.nodes()[std::size_t(inputs[0])].output)),
                     inputs);
+            if (f_.find(layer_key(n, "input_scale")) != nullptr) int8_form(n, net);
         }
         for (const auto& [key, value] : f_.metadata())
             if (key.rfind("fer.info.", 0) == 0)
@@ -169,6 +170,26 @@ class ModelReader {
         return out;
     }
 
+    // A convolution's int8 form: its I8 weights as stored and its activation scale.
+    void int8_form(std::size_t n, Network& net) const {
+        const auto* conv = std::get_if<Conv2D>(&net.nodes()[n].layer);
+        const std::string key = layer_key(n, "input_scale");
+        if (conv == nullptr) fail(f_.source() + " " + key, "only on conv2d layers", "elsewhere");
+        const GgufTensor& t = f_.tensor(concat("layer.", n, ".weight"));
+        if (t.type != GgufTensorType::i8)
+            fail(f_.source() + " " + key, "I8 weights beside it", to_string(t.type));
+        QuantizedWeights q;
+        q.channels = conv->out_channels;
+        q.values.assign(reinterpret_cast<const std::int8_t*>(t.data),
+                        reinterpret_cast<const std::int8_t*>(t.data) + t.bytes);
+        q.scales = weights(n, "weight_scale", {conv->out_channels});
+        try {
+            net.set_int8(n, std::make_shared<const Int8Conv2D>(*conv, q, float(f_.get_float(key))));
+        } catch (const error& e) {
+            throw error(f_.source() + " layer " + std::to_string(n) + ": " + e.what());
+        }
+    }
+
     Layer layer(std::size_t n, const Shape& in) const {
         const std::string type = f_.get_string(layer_key(n, "type"));
         if (type == "conv2d") {
@@ -233,7 +254,8 @@ inline Network load_network(const std::string& path) {
     return load_network(GgufFile::load(path));
 }
 
-// The model file of `net`: fp32 weights, or int8 per-channel weights when `int8_weights`.
+// The model file of `net`: fp32 weights, or int8 per-channel weights when `int8_weights` (with
+// each convolution's int8 form, where it has one: its weights as quantized and activation scale).
 inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weights = false) {
     GgufWriter w;
     w.add_string("general.architecture", "fer");
@@ -276,8 +298,19 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(c->activation));
             w.add_uint32(detail::layer_key(n, "outputs"), std::uint32_t(c->out_channels));
-            tensor(n, "weight", c->weights,
-                   {c->out_channels, c->in_channels, c->kernel_w, c->kernel_h}, int8_weights);
+            const std::vector<std::int64_t> dims{c->out_channels, c->in_channels, c->kernel_w,
+                                                 c->kernel_h};
+            if (int8_weights && node.int8) {
+                const Int8Conv2D& q = *node.int8;
+                w.add_float32(detail::layer_key(n, "input_scale"), q.input_scale());
+                w.add_tensor(detail::concat("layer.", n, ".weight"), dims, GgufTensorType::i8,
+                             q.weights().data(), q.weights().size());
+                w.add_tensor(detail::concat("layer.", n, ".weight_scale"), {c->out_channels},
+                             GgufTensorType::f32, q.weight_scales().data(),
+                             q.weight_scales().size() * 4);
+            } else {
+                tensor(n, "weight", c->weights, dims, int8_weights);
+            }
             tensor(n, "bias", c->bias, {c->out_channels}, false);
         } else if (const auto* d = std::get_if<DepthwiseConv2D>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"), "depthwise_conv2d");

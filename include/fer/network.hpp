@@ -27,6 +27,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -34,6 +35,7 @@
 #include "error.hpp"
 #include "gguf.hpp"
 #include "layers/conv2d.hpp"
+#include "layers/conv2d_int8.hpp"
 #include "layers/dense.hpp"
 #include "layers/depthwise_conv2d.hpp"
 #include "layers/pool2d.hpp"
@@ -55,6 +57,11 @@ struct SoftmaxLayer {};
 using Layer = std::variant<Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, AddLayer,
                            ActivationLayer, SoftmaxLayer>;
 
+// The arithmetic of forward(): fp32 everywhere, or int8 convolutions (fer/quant.hpp) with the
+// rest in fp32. int8 runs the convolutions that have an int8 form (an activation scale, from
+// fer quantize --calibrate); the others stay fp32.
+enum class Precision : std::uint8_t { fp32, int8 };
+
 // What the network reads: shape.channels 1 means gray, 3 means RGB; each 0-255 pixel value v of
 // channel c is fed as v * scale + offset[c].
 struct NetworkInput {
@@ -69,6 +76,7 @@ class Network {
         Layer layer;
         std::vector<int> inputs;  // earlier node indices; -1 is the network input
         Shape output;
+        std::shared_ptr<const Int8Conv2D> int8;  // a Conv2D's int8 form, once calibrated
     };
 
     // Per-thread working memory for forward().
@@ -76,6 +84,7 @@ class Network {
         std::vector<Tensor> outputs;
         std::vector<float> scratch;
         std::vector<TensorView> add_inputs;
+        Int8Conv2D::Scratch int8;
     };
 
     // Adds a node reading `inputs`; checks the layer and infers its output shape.
@@ -91,7 +100,7 @@ class Network {
                              detail::concat("-1 to ", index - 1), i);
             shapes.push_back(i < 0 ? input_.shape : nodes_[std::size_t(i)].output);
         }
-        Node node{std::move(layer), std::move(inputs), Shape{}};
+        Node node{std::move(layer), std::move(inputs), Shape{}, nullptr};
         node.output = std::visit([&](auto& l) { return infer(l, shapes, index); }, node.layer);
         nodes_.push_back(std::move(node));
     }
@@ -114,6 +123,37 @@ class Network {
         input_ = input;
     }
 
+    // Replaces node `index`'s layer by one with the same kind and output shape (new weights).
+    // Throws: fer::error if the index, kind or shape differs.
+    void set_layer(std::size_t index, Layer layer) {
+        if (index >= nodes_.size() || layer.index() != nodes_[index].layer.index())
+            detail::fail("replacement layer", "the same kind of layer at an existing node",
+                         detail::concat("node ", index));
+        std::vector<Shape> shapes;
+        for (int i : nodes_[index].inputs)
+            shapes.push_back(i < 0 ? input_.shape : nodes_[std::size_t(i)].output);
+        const Shape out = std::visit([&](auto& l) { return infer(l, shapes, int(index)); }, layer);
+        if (out != nodes_[index].output)
+            detail::fail("replacement layer output", detail::describe(nodes_[index].output),
+                         detail::describe(out));
+        nodes_[index].layer = std::move(layer);
+    }
+
+    // Gives convolution node `index` its int8 form. Throws: fer::error if it is not a Conv2D.
+    void set_int8(std::size_t index, std::shared_ptr<const Int8Conv2D> int8) {
+        if (index >= nodes_.size() || !std::holds_alternative<Conv2D>(nodes_[index].layer))
+            detail::fail("int8 form", "a convolution node", detail::concat("node ", index));
+        nodes_[index].int8 = std::move(int8);
+    }
+
+    // Whether some convolution has an int8 form, so that forward can run Precision::int8 (the
+    // convolutions without one stay fp32: calibration may keep sensitive layers in float).
+    bool supports_int8() const {
+        for (const Node& n : nodes_)
+            if (n.int8) return true;
+        return false;
+    }
+
     const NetworkInput& input() const { return input_; }
     const std::vector<Node>& nodes() const { return nodes_; }
     Shape output_shape() const { return nodes_.empty() ? input_.shape : nodes_.back().output; }
@@ -123,9 +163,15 @@ class Network {
 
     // Runs the network on an already normalized input; returns the last node's output, which
     // lives in the workspace until its next use.
-    // Throws: fer::error if the network is empty or the input shape differs from input().shape.
-    const Tensor& forward(const TensorView& input, Workspace& ws) const {
+    // Throws: fer::error if the network is empty, the input shape differs from input().shape,
+    // or int8 is asked of a network without int8 forms (supports_int8()).
+    const Tensor& forward(const TensorView& input, Workspace& ws,
+                          Precision precision = Precision::fp32) const {
         if (nodes_.empty()) detail::fail("network", "at least one layer", "none");
+        if (precision == Precision::int8 && !supports_int8())
+            detail::fail("int8 arithmetic",
+                         "activation scales for its convolutions (fer quantize --calibrate)",
+                         "a model without them");
         if (input.shape != input_.shape)
             detail::fail("network input shape", detail::describe(input_.shape),
                          detail::describe(input.shape));
@@ -138,7 +184,9 @@ class Network {
                 return i < 0 ? input : ws.outputs[std::size_t(i)].view();
             };
             const TensorView first = source(node.inputs[0]);
-            if (const auto* l = std::get_if<Conv2D>(&node.layer))
+            if (node.int8 && precision == Precision::int8)
+                node.int8->forward(first, out.mutable_view(), ws.int8);
+            else if (const auto* l = std::get_if<Conv2D>(&node.layer))
                 l->forward(first, out.mutable_view(), ws.scratch);
             else if (const auto* d = std::get_if<DepthwiseConv2D>(&node.layer))
                 d->forward(first, out.mutable_view());

@@ -7,6 +7,14 @@
 // so |w - w'| <= scale[c] / 2 for every weight. In the layouts fer uses (conv HWIO, depthwise
 // HWC, dense [in][out]) the output channel varies fastest, so the channel of element i is
 // i % channels.
+//
+// Activations (the input of a convolution computed in int8) are quantized symmetrically with one
+// scale per tensor, calibrated offline as the largest |x| seen on sample faces / 127:
+//     q = clamp(nearbyint(x * (1 / scale)), -127, 127)     (ties to even, as the vector
+//                                                            conversion instructions round)
+// An int8 convolution then sums q_x * q_w exactly in int32 and turns the sum back into a float
+// in one rounding: y = fma(float(sum), scale_x * scale_w[c], bias[c]), then the activation.
+// -128 is never produced, which keeps |q| * |q| pair sums inside int16 for the AVX2 kernels.
 #pragma once
 
 #include <algorithm>
@@ -48,6 +56,29 @@ inline QuantizedWeights quantize_per_channel(const std::vector<float>& weights, 
         q.values[i] = std::int8_t(std::clamp(v, -127.0f, 127.0f));
     }
     return q;
+}
+
+// The scale of a tensor whose largest magnitude is `max_abs` (1 for an all-zero tensor).
+inline float activation_scale(float max_abs) {
+    return max_abs > 0.0f && std::isfinite(max_abs) ? max_abs / 127.0f : 1.0f;
+}
+
+// Clamped before rounding, with the comparisons of the vector max/min instructions, so that the
+// scalar and AVX2 kernels agree on every input.
+inline std::int8_t quantize_activation(float x, float inverse_scale) {
+    float v = x * inverse_scale;
+    v = v > -127.0f ? v : -127.0f;
+    v = v < 127.0f ? v : 127.0f;
+    return std::int8_t(std::nearbyint(v));
+}
+
+// A bound on |sum x*w - sum x'*w'| for one output of an int8 dot product of length k whose
+// inputs were not clipped (|x| <= 127 scale_x): each x' is within scale_x / 2 of x and each w'
+// within scale_w / 2 of w, so the error is at most
+//     scale_x / 2 * sum |w'| + scale_w / 2 * sum |x| + k * scale_x * scale_w / 4.
+inline double int8_dot_error_bound(double sum_abs_x, double sum_abs_w_quantized, int k,
+                                   double scale_x, double scale_w) {
+    return scale_x / 2 * sum_abs_w_quantized + scale_w / 2 * sum_abs_x + k * scale_x * scale_w / 4;
 }
 
 // w' = q * scale, the weights an int8 model computes with when run in float.

@@ -4,6 +4,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 /usr/bin/python3 -c "import numpy" 2>/dev/null || { echo "SKIPPED: python3-numpy is missing"; exit 77; }
+[[ -d "${FER_CALIBRATION_DIR:-$top/../shared/data/fer2013/train}" ]] ||
+  { echo "SKIPPED: no FER2013 train folder for the int8 calibration"; exit 77; }
 rm -rf "$2" && mkdir -p "$2"
 FER=$1 "$top/tools/make-weights.sh" "$2" >/dev/null 2>&1 || { echo "FAILED: make-weights.sh"; exit 1; }
 for f in "$top"/weights/*.gguf; do

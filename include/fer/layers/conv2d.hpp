@@ -15,6 +15,37 @@
 
 namespace fer {
 
+namespace detail {
+
+// Row p of the patch matrix (rows `row_stride` elements apart) is the receptive field of output
+// pixel p in weight order (ky, kx, input channel); taps outside the input are zeros, and so is
+// the tail of a row longer than the field. Shared by the float and int8 convolutions.
+template <class Layer, class T>
+void im2col(const Layer& l, const T* in, const Shape& in_shape, const Shape& o, T* dst,
+            std::size_t row_stride) {
+    const AxisGeometry gy = rows_geometry(l, in_shape.height);
+    const AxisGeometry gx = columns_geometry(l, in_shape.width);
+    const std::size_t run = std::size_t(in_shape.channels);
+    const std::size_t field = std::size_t(l.kernel_h) * l.kernel_w * run;
+    for (int oy = 0; oy < o.height; ++oy)
+        for (int ox = 0; ox < o.width; ++ox, dst += row_stride) {
+            T* p = dst;
+            for (int ky = 0; ky < l.kernel_h; ++ky) {
+                const int iy = oy * l.stride_h - gy.pad_before + ky;
+                for (int kx = 0; kx < l.kernel_w; ++kx, p += run) {
+                    const int ix = ox * l.stride_w - gx.pad_before + kx;
+                    if (iy < 0 || iy >= in_shape.height || ix < 0 || ix >= in_shape.width)
+                        std::fill(p, p + run, T(0));
+                    else
+                        std::copy_n(in + (std::ptrdiff_t{iy} * in_shape.width + ix) * run, run, p);
+                }
+            }
+            std::fill(dst + field, dst + row_stride, T(0));
+        }
+}
+
+}  // namespace detail
+
 struct Conv2D {
     int kernel_h = 1, kernel_w = 1;
     int stride_h = 1, stride_w = 1;
@@ -138,24 +169,9 @@ struct Conv2D {
     }
 #endif
 
-    // Row p of the patch matrix is the receptive field of output pixel p, in weight order;
-    // taps outside the input are zeros.
     void im2col(const TensorView& in, const Shape& o, float* dst) const {
-        const detail::AxisGeometry gy = detail::rows_geometry(*this, in.shape.height);
-        const detail::AxisGeometry gx = detail::columns_geometry(*this, in.shape.width);
-        const std::size_t run = std::size_t(in_channels);
-        for (int oy = 0; oy < o.height; ++oy)
-            for (int ox = 0; ox < o.width; ++ox)
-                for (int ky = 0; ky < kernel_h; ++ky) {
-                    const int iy = oy * stride_h - gy.pad_before + ky;
-                    for (int kx = 0; kx < kernel_w; ++kx, dst += run) {
-                        const int ix = ox * stride_w - gx.pad_before + kx;
-                        if (iy < 0 || iy >= in.shape.height || ix < 0 || ix >= in.shape.width)
-                            std::fill(dst, dst + run, 0.0f);
-                        else
-                            std::copy_n(&in.at(iy, ix, 0), run, dst);
-                    }
-                }
+        detail::im2col(*this, in.data, in.shape, o, dst,
+                       std::size_t(kernel_h) * kernel_w * in_channels);
     }
 };
 
