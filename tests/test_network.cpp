@@ -195,7 +195,8 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
         w.add_uint32("fer.input.width", 3);
         w.add_uint32("fer.input.channels", 1);
         w.add_float32("fer.input.scale", 1.0f);
-        w.add_float32s("fer.input.offset", {0.0f});
+        w.add_float32s("fer.input.offset",
+                       key == "offset" ? std::vector<float>{0.0f, 1.0f} : std::vector<float>{0.0f});
         w.add_strings("fer.labels", {"a"});
         w.add_uint32("fer.layer_count", 1);
         w.add_int32s("fer.layer.0.inputs", {key == "inputs" ? 0 : -1});
@@ -203,6 +204,8 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
         w.add_int32s("fer.layer.0.kernel", {3, 3});
         w.add_int32s("fer.layer.0.stride", {1, 1});
         w.add_string("fer.layer.0.padding", key == "padding" ? value : "valid");
+        if (key == "pads") w.add_int32s("fer.layer.0.pads", {std::stoi(value), 0, 0, 0});
+        if (key == "input_scale") w.add_float32("fer.layer.0.input_scale", 0.01f);
         w.add_string("fer.layer.0.activation", "none");
         w.add_uint32("fer.layer.0.outputs", 1);
         const std::vector<float> weights(key == "weights" ? 8 : 9, 0.1f), bias(1, 0.0f);
@@ -218,6 +221,12 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
                          doctest::Contains("'same', 'valid' or 'explicit'"), fer::error);
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("inputs", "")),
                          doctest::Contains("integers from -1 to -1"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("padding", "explicit")),
+                         doctest::Contains("fer.layer.0.pads"), fer::error);  // no pads key
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("offset", "")),
+                         doctest::Contains("one per channel"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("input_scale", "")),
+                         doctest::Contains("I8 weights beside it"), fer::error);
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("weights", "")),
                          doctest::Contains("dimensions: expected 1x1x3x3, found 1x1x3x2"),
                          fer::error);
