@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "args.hpp"
+#include "classify.hpp"
 #include "eval.hpp"
 #include "json.hpp"
 #include "models.hpp"
@@ -90,17 +91,22 @@ std::string box_json(const fer::Rect& r) {
            ", " + std::to_string(r.height) + "]";
 }
 
+// The detector options `fer detect` and `fer classify` share.
+void parse_detection(const cli::Arguments& args, fer::DetectionOptions& options) {
+    options.scale_factor = parse_scale_factor(args);
+    options.min_neighbors = int(args.integer("min-neighbors", 3, 0, 10000));
+    options.threads = int(args.integer("threads", 1, 1, 256));
+    parse_size(args, "min-size", options.min_width, options.min_height);
+    parse_size(args, "max-size", options.max_width, options.max_height);
+}
+
 // `fer detect`: faces found by a Viola-Jones cascade.
 int run_detect(const cli::Arguments& args) {
     if (args.positional.empty()) throw cli::UsageError{"expected at least one IMAGE"};
     if (args.flag("annotate") && args.positional.size() != 1)
         throw cli::UsageError{"--annotate draws one image; give exactly one IMAGE"};
     fer::DetectionOptions options;
-    options.scale_factor = parse_scale_factor(args);
-    options.min_neighbors = int(args.integer("min-neighbors", 3, 0, 10000));
-    options.threads = int(args.integer("threads", 1, 1, 256));
-    parse_size(args, "min-size", options.min_width, options.min_height);
-    parse_size(args, "max-size", options.max_width, options.max_height);
+    parse_detection(args, options);
     const long repeat = args.integer("repeat", 0, 0, 100000);
     const bool equalize = args.flag("equalize");
     const std::string cascade_path =
@@ -248,9 +254,28 @@ std::vector<cli::Command> commands() {
         {"classify",
          "IMAGE...",
          "Find the faces in photos and classify their expressions.",
-         "Not available yet: it needs the face detector and the expression models.",
-         {},
-         not_yet("classify", "the face detector and the expression models")},
+         "Prints one JSON object per image: image, width, height and faces, each face with\n"
+         "box [x, y, w, h], label, score (the label's probability) and probabilities (the\n"
+         "seven expressions). Faces come from the frontal-face cascade (faces from 30 pixels;\n"
+         "detector options as in 'fer detect'); each is cropped square around its box and\n"
+         "classified by the shipped model unless --model says otherwise. Eye alignment is not\n"
+         "implemented yet. An unreadable image is reported on stderr and the others are\n"
+         "still processed; the exit status is then 1.",
+         {cli::model_option,
+          cli::precision_option,
+          {"tta", "", "average each face with its mirror image"},
+          {"no-detect", "", "the whole image is one face (a crop)"},
+          {"largest", "", "only the largest face of each image"},
+          {"margin", "F", "enlarge each face crop by F of its side on every side (default 0)"},
+          {"cascade", "FILE", "face cascade XML (default: OpenCV's frontal face cascade)"},
+          {"scale-factor", "F", "detector pyramid step (default 1.1)"},
+          {"min-neighbors", "N", "detector hits a face needs beyond N (default 3)"},
+          {"min-size", "N|WxH", "smallest face in pixels (default 30)"},
+          {"max-size", "N|WxH", "largest face in pixels (default: the image)"},
+          {"threads", "N", "detector threads per image (default 1)"},
+          {"annotate", "OUT", "write the picture with boxes and labels to OUT (one IMAGE)"},
+          {"annotate-dir", "DIR", "write each picture, annotated, into DIR as NAME.png"}},
+         [](const cli::Arguments& a) { return cli::run_classify(a, parse_detection); }},
         {"detect",
          "IMAGE...",
          "Find faces in photos with a Viola-Jones cascade.",

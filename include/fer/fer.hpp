@@ -75,6 +75,7 @@
 //   fer/calibrate.hpp  calibrate_int8 (activation scales for int8 arithmetic, from sample faces)
 //   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
 //   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
+//   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult
 //   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
@@ -105,6 +106,7 @@
 #include "limits.hpp"
 #include "model_file.hpp"
 #include "network.hpp"
+#include "pipeline.hpp"
 #include "preprocess.hpp"
 #include "quant.hpp"
 #include "tensor.hpp"

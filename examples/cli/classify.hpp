@@ -1,0 +1,111 @@
+// `fer classify`: the faces in photos and their expressions.
+#pragma once
+
+#include <fer/fer.hpp>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "json.hpp"
+#include "models.hpp"
+
+namespace cli {
+
+inline std::string probabilities_json(const fer::Probabilities& p) {
+    JsonObject o;
+    for (int c = 0; c < fer::expression_count; ++c)
+        o.number(fer::to_string(fer::Expression(c)), p[std::size_t(c)], 4);
+    return o.str();
+}
+
+// Boxes with "label score" on the picture, in a colour per expression.
+inline void annotate_faces(fer::Image& photo, const std::vector<fer::FaceResult>& faces) {
+    static const fer::Color colours[fer::expression_count] = {
+        {230, 40, 40},  {120, 170, 40}, {150, 60, 200}, {250, 200, 0},
+        {40, 110, 230}, {250, 120, 0},  {200, 200, 200}};
+    const int thickness = std::max(2, std::min(photo.width(), photo.height()) / 300);
+    for (const fer::FaceResult& f : faces) {
+        const fer::Color c = colours[int(f.label)];
+        fer::draw_rectangle(photo.mutable_view(), f.box, c, thickness);
+        char text[48];
+        std::snprintf(text, sizeof text, "%s %.0f%%", fer::to_string(f.label), 100.0 * f.score);
+        fer::draw_label(photo.mutable_view(), f.box, text, c, {0, 0, 0},
+                        std::max(2, f.box.width / 80));
+    }
+}
+
+inline int run_classify(const Arguments& args,
+                        void (*parse_detection)(const Arguments&, fer::DetectionOptions&)) {
+    if (args.positional.empty()) throw UsageError{"expected at least one IMAGE"};
+    if (args.flag("annotate") && args.positional.size() != 1)
+        throw UsageError{"--annotate draws one image; give one IMAGE, or use --annotate-dir"};
+    fer::RecognizerOptions options;
+    parse_detection(args, options.detection);
+    options.flip = args.flag("tta");
+    const std::string margin = args.text("margin", "0");
+    char* end = nullptr;
+    options.margin = std::strtod(margin.c_str(), &end);
+    if (margin.empty() || *end != '\0' || !(options.margin >= 0 && options.margin <= 1))
+        throw UsageError{"--margin expects a number from 0 to 1, got '" + margin + "'"};
+    const bool no_detect = args.flag("no-detect"), largest = args.flag("largest");
+    LoadedModels models = load_models(args);
+    std::shared_ptr<const fer::CascadeDetector> detector;
+    if (!no_detect)
+        detector = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
+            args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
+    const fer::Recognizer recognizer(detector, std::move(models.classifier), options);
+    if (args.flag("annotate-dir")) std::filesystem::create_directories(args.text("annotate-dir"));
+
+    fer::Recognizer::Workspace ws;
+    int status = 0;
+    for (const std::string& path : args.positional) {
+        try {
+            fer::Image photo = fer::load_image(path);
+            std::vector<fer::FaceResult> faces;
+            if (no_detect)
+                faces.push_back(recognizer.classify_face(photo, ws));
+            else
+                faces = recognizer.recognize(photo, ws);
+            if (largest && faces.size() > 1)
+                faces = {*std::max_element(faces.begin(), faces.end(), [](auto& a, auto& b) {
+                    return a.box.width * a.box.height < b.box.width * b.box.height;
+                })};
+            std::string list;
+            for (const fer::FaceResult& f : faces) {
+                JsonObject face;
+                face.raw("box", "[" + std::to_string(f.box.x) + ", " + std::to_string(f.box.y) +
+                                    ", " + std::to_string(f.box.width) + ", " +
+                                    std::to_string(f.box.height) + "]")
+                    .text("label", fer::to_string(f.label))
+                    .number("score", f.score, 4)
+                    .raw("probabilities", probabilities_json(f.probabilities));
+                list += (list.empty() ? "" : ", ") + face.str();
+            }
+            JsonObject out;
+            out.text("image", path)
+                .number("width", photo.width())
+                .number("height", photo.height())
+                .raw("faces", "[" + list + "]");
+            std::printf("%s\n", out.str().c_str());
+            std::fflush(stdout);
+            if (args.flag("annotate") || args.flag("annotate-dir")) {
+                annotate_faces(photo, faces);
+                const std::string target =
+                    args.flag("annotate") ? args.text("annotate")
+                                          : (std::filesystem::path(args.text("annotate-dir")) /
+                                             (std::filesystem::path(path).stem().string() + ".png"))
+                                                .string();
+                fer::save_image(target, photo);
+            }
+        } catch (const fer::error& e) {
+            std::fprintf(stderr, "fer classify: %s\n", e.what());
+            status = 1;
+        }
+    }
+    return status;
+}
+
+}  // namespace cli

@@ -1,0 +1,124 @@
+// fer/pipeline.hpp - from a photo to labelled faces: detect, crop, classify.
+//
+//   const fer::Recognizer recognizer = fer::Recognizer::with_defaults();
+//   fer::Recognizer::Workspace ws;                  // one per thread
+//   for (const fer::FaceResult& f : recognizer.recognize(photo, ws))
+//       use(f.box, fer::to_string(f.label), f.score, f.probabilities);
+//
+// Each detected box becomes a square crop around its centre, enlarged by `margin` of its side on
+// every side and clamped at the image border, which the classifier resizes to its model's input.
+// recognize() is const: threads may share one recognizer, each with its own Workspace, and get
+// the same answers as one thread.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "classifier.hpp"
+#include "default_model.hpp"
+#include "detect/cascade.hpp"
+#include "detect/default_cascade.hpp"
+#include "detect/detector.hpp"
+#include "imgproc.hpp"
+
+namespace fer {
+
+struct RecognizerOptions {
+    DetectionOptions detection{1.1, 3, 30, 30};  // OpenCV's defaults, faces from 30 pixels
+    double margin = 0.0;  // crop enlargement per side, as a fraction of the box side (0 to 1)
+    bool flip = false;    // also classify the mirrored face and average
+};
+
+struct FaceResult {
+    Rect box;  // the detector's box, in image pixels
+    Expression label = Expression::neutral;
+    float score = 0.0f;  // the label's probability
+    Probabilities probabilities{};
+};
+
+class Recognizer {
+  public:
+    struct Workspace {
+        ExpressionClassifier::Workspace classifier;
+    };
+
+    // `detector` may be null for a recognizer that only classifies crops and given boxes.
+    // Throws: fer::error for options out of range.
+    Recognizer(std::shared_ptr<const CascadeDetector> detector, ExpressionClassifier classifier,
+               RecognizerOptions options = {})
+        : detector_(std::move(detector)), classifier_(std::move(classifier)), options_(options) {
+        if (!(options.margin >= 0.0 && options.margin <= 1.0))
+            detail::fail("recognizer crop margin", "0 to 1", options.margin);
+        detail::check_detection_options(options.detection);
+    }
+
+    // The standard frontal-face cascade and the shipped model (fer/default_model.hpp).
+    // Throws: fer::error saying what is missing.
+    static Recognizer with_defaults(RecognizerOptions options = {},
+                                    Precision precision = Precision::fp32) {
+        return Recognizer(
+            std::make_shared<const CascadeDetector>(load_cascade(default_face_cascade_path())),
+            ExpressionClassifier::load({default_model_path()}, precision), options);
+    }
+
+    const RecognizerOptions& options() const { return options_; }
+    const ExpressionClassifier& classifier() const { return classifier_; }
+
+    // Every face the detector finds, in the detector's order.
+    // Throws: fer::error for an empty image or a recognizer without a detector.
+    std::vector<FaceResult> recognize(const ImageView& image, Workspace& ws) const {
+        detail::require_nonempty(image, "recognize");
+        if (!detector_) detail::fail("recognize: no face detector (classify crops or boxes)");
+        const Image gray = image.format() == PixelFormat::gray ? Image() : to_gray(image);
+        const ImageView gray_view = image.format() == PixelFormat::gray ? image : gray.view();
+        std::vector<Rect> boxes;
+        for (const Detection& d : detector_->detect(gray_view, options_.detection))
+            boxes.push_back(d.box);
+        return classify_boxes(image, boxes, ws);
+    }
+
+    // Faces whose boxes the caller already has (from another detector or a tracker).
+    // Throws: fer::error for an empty image or a box that does not overlap the image.
+    std::vector<FaceResult> classify_boxes(const ImageView& image, const std::vector<Rect>& boxes,
+                                           Workspace& ws) const {
+        std::vector<FaceResult> out;
+        for (const Rect& box : boxes) {
+            const Rect region = crop_region(box, image.width(), image.height());
+            if (region.width < 1 || region.height < 1)
+                detail::fail("face box", "one overlapping the image",
+                             detail::concat(box.x, ",", box.y, " ", box.width, "x", box.height));
+            FaceResult r = classify_face(image.subview(region), ws);
+            r.box = box;
+            out.push_back(r);
+        }
+        return out;
+    }
+
+    // An image that is one face crop already (no detection).
+    FaceResult classify_face(const ImageView& face, Workspace& ws) const {
+        FaceResult r;
+        r.probabilities = classifier_.classify(face, ws.classifier, options_.flip);
+        r.label = top_expression(r.probabilities);
+        r.score = r.probabilities[std::size_t(r.label)];
+        r.box = Rect{0, 0, face.width(), face.height()};
+        return r;
+    }
+
+    // The square crop of `box` with the margin, clamped to a width x height image.
+    Rect crop_region(const Rect& box, int width, int height) const {
+        const double side = std::max(box.width, box.height) * (1.0 + 2.0 * options_.margin);
+        const double cx = box.x + box.width / 2.0, cy = box.y + box.height / 2.0;
+        const Rect square{int(std::lround(cx - side / 2)), int(std::lround(cy - side / 2)),
+                          int(std::lround(side)), int(std::lround(side))};
+        return intersect(square, Rect{0, 0, width, height});
+    }
+
+  private:
+    std::shared_ptr<const CascadeDetector> detector_;
+    ExpressionClassifier classifier_;
+    RecognizerOptions options_;
+};
+
+}  // namespace fer
