@@ -1,5 +1,6 @@
-// One benchmark per layer kernel, at shapes typical of the face models (64x64 inputs,
-// mini-Xception-like widths), with FLOP/s counters (2 FLOPs per multiply-accumulate).
+// One benchmark per layer kernel, at shapes of the face models (mini-Xception widths; Human's
+// emotion model: 64x64 gray input, 32 to 256 channels; face-api's: 112x112 RGB, 32 to 256
+// channels), with FLOP/s counters (2 FLOPs, or int8 OPs, per multiply-accumulate).
 //   build-bench/bench/fer_bench_layers --benchmark_counters_tabular=true
 #include <fer/fer.hpp>
 
@@ -31,8 +32,8 @@ void set_flops(benchmark::State& state, double macs) {
 }
 
 // args: input size, input channels, output channels, kernel, stride
-void BM_conv2d(benchmark::State& state) {
-    const int size = int(state.range(0)), cin = int(state.range(1)), cout = int(state.range(2));
+fer::Conv2D bench_conv(const benchmark::State& state) {
+    const int cin = int(state.range(1)), cout = int(state.range(2));
     fer::Conv2D conv;
     conv.kernel_h = conv.kernel_w = int(state.range(3));
     conv.stride_h = conv.stride_w = int(state.range(4));
@@ -40,6 +41,29 @@ void BM_conv2d(benchmark::State& state) {
     conv.activation = fer::Activation::relu;
     conv.weights = random_values(std::size_t(conv.kernel_h) * conv.kernel_w * cin * cout);
     conv.bias = random_values(std::size_t(cout));
+    return conv;
+}
+
+// Shapes of the shipped models' convolutions (and the mini-Xception's), for both arithmetics.
+void conv_shapes(benchmark::internal::Benchmark* b) {
+    b->Args({64, 1, 8, 3, 1})     // mini-Xception's first convolution of a gray 64x64 face
+        ->Args({64, 8, 8, 3, 1})  //
+        ->Args({32, 32, 64, 1, 1})
+        ->Args({16, 64, 128, 1, 1})
+        ->Args({32, 16, 32, 1, 2})    // strided 1x1 residual shortcut
+        ->Args({64, 1, 32, 3, 2})     // Human: first convolution
+        ->Args({31, 32, 64, 3, 1})    // Human: second
+        ->Args({29, 128, 128, 1, 1})  // Human: pointwise
+        ->Args({15, 256, 256, 1, 1})
+        ->Args({8, 256, 7, 3, 1})     // Human: classifier convolution
+        ->Args({112, 3, 32, 3, 2})    // face-api: first convolution
+        ->Args({56, 32, 32, 1, 1})    // face-api: pointwise in block 1
+        ->Args({7, 256, 256, 1, 1});  // face-api: pointwise in block 4
+}
+
+void BM_conv2d(benchmark::State& state) {
+    const fer::Conv2D conv = bench_conv(state);
+    const int size = int(state.range(0)), cin = conv.in_channels;
     const fer::Tensor in = random_tensor({size, size, cin});
     fer::Tensor out(conv.output_shape(in.shape()));
     std::vector<float> scratch;
@@ -49,12 +73,24 @@ void BM_conv2d(benchmark::State& state) {
     }
     set_flops(state, double(out.size()) * conv.kernel_h * conv.kernel_w * cin);
 }
-BENCHMARK(BM_conv2d)
-    ->Args({64, 1, 8, 3, 1})  // first convolution of a gray 64x64 face
-    ->Args({64, 8, 8, 3, 1})
-    ->Args({32, 32, 64, 1, 1})  // pointwise halves of separable convolutions
-    ->Args({16, 64, 128, 1, 1})
-    ->Args({32, 16, 32, 1, 2});  // strided 1x1 residual shortcut
+BENCHMARK(BM_conv2d)->Apply(conv_shapes);
+
+// The int8 convolution (input quantization, patches, int8 GEMM, float output) at the same shapes.
+void BM_conv2d_int8(benchmark::State& state) {
+    const fer::Conv2D conv = bench_conv(state);
+    const int size = int(state.range(0));
+    const fer::Tensor in = random_tensor({size, size, conv.in_channels});
+    const fer::Int8Conv2D int8(conv, fer::quantize_per_channel(conv.weights, conv.out_channels),
+                               fer::activation_scale(1.0f));
+    fer::Tensor out(conv.output_shape(in.shape()));
+    fer::Int8Conv2D::Scratch scratch;
+    for (auto _ : state) {
+        int8.forward(in, out.mutable_view(), scratch);
+        benchmark::DoNotOptimize(out.data());
+    }
+    set_flops(state, double(out.size()) * conv.kernel_h * conv.kernel_w * conv.in_channels);
+}
+BENCHMARK(BM_conv2d_int8)->Apply(conv_shapes);
 
 // args: input size, channels, kernel, stride
 void BM_depthwise_conv2d(benchmark::State& state) {
@@ -73,7 +109,14 @@ void BM_depthwise_conv2d(benchmark::State& state) {
     }
     set_flops(state, double(out.size()) * dw.kernel_h * dw.kernel_w);
 }
-BENCHMARK(BM_depthwise_conv2d)->Args({64, 16, 3, 1})->Args({32, 64, 3, 1})->Args({16, 128, 3, 1});
+BENCHMARK(BM_depthwise_conv2d)
+    ->Args({64, 16, 3, 1})
+    ->Args({32, 64, 3, 1})
+    ->Args({16, 128, 3, 1})
+    ->Args({29, 64, 3, 1})   // Human
+    ->Args({15, 256, 3, 1})  // Human
+    ->Args({56, 32, 3, 1})   // face-api
+    ->Args({28, 64, 3, 2});  // face-api, strided
 
 void BM_max_pool_3x3_s2_same(benchmark::State& state) {
     const int size = int(state.range(0)), channels = int(state.range(1));

@@ -14,7 +14,7 @@ python=/usr/bin/python3
 work="$build/model-parity/$source_kind"
 rm -rf "$work" && mkdir -p "$work/run"
 
-skip() { echo "SKIPPED: $*"; exit 77; }
+skip() { echo "SKIPPED: $*" >&2; exit 77; }
 [[ -d "$val" ]] || skip "no FER2013 val folder at $val (set FER_VAL_DIR)"
 "$python" -c "import numpy" 2>/dev/null || skip "python3-numpy is not installed"
 # Ten faces per class, spread through each class folder.
@@ -22,12 +22,18 @@ mapfile -t faces < <(for d in "$val"/*/; do ls -d "$d"* | awk 'NR % 25 == 1' | h
 
 node_modules() {  # the pinned TensorFlow.js packages, installed once per build directory
   local dir="$build/model-parity/npm"
-  if [[ ! -f "$dir/.installed" ]] || ! cmp -s "$here/package-lock.json" "$dir/package-lock.json"; then
-    mkdir -p "$dir" && cp "$here/package.json" "$here/package-lock.json" "$dir/"
-    (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) ||
-      skip "npm could not install the pinned @tensorflow/tfjs (registry unreachable?)"
-    touch "$dir/.installed"
-  fi
+  mkdir -p "$dir"
+  # Parallel CTest runs several checks at once: one installs, the others wait for it.
+  (
+    flock 9
+    if [[ ! -f "$dir/.installed" ]] || ! cmp -s "$here/package-lock.json" "$dir/package-lock.json"; then
+      rm -f "$dir/.installed"
+      cp "$here/package.json" "$here/package-lock.json" "$dir/"
+      (cd "$dir" && npm ci --silent --no-audit --no-fund >/dev/null 2>&1) || exit 1
+      touch "$dir/.installed"
+    fi
+  ) 9>"$build/model-parity/npm.lock" ||
+    skip "npm could not install the pinned @tensorflow/tfjs (registry unreachable?)"
   echo "$dir/node_modules"
 }
 assets() {
