@@ -10,9 +10,8 @@
 //     weight rounding causes: b -= sum over taps of (w' - w) * mean input of the tap's channel.
 //     The convolution itself takes the rounded weights and corrected bias too, so that fp32
 //     arithmetic computes what an int8 model file holds.
-// Convolutions with fewer than min_int8_depth multiply-adds per output (a first layer on a gray
-// image has 9) stay fp32: the int8 kernel is no faster there (measured 1.05x) and quantizing the
-// image itself costs agreement.
+// Convolutions with fewer than min_int8_depth multiply-adds per output (fer/quant.hpp) stay
+// fp32, weights included.
 #pragma once
 
 #include <algorithm>
@@ -25,8 +24,6 @@
 #include "quant.hpp"
 
 namespace fer {
-
-inline constexpr int min_int8_depth = 32;
 
 namespace detail {
 

@@ -255,7 +255,8 @@ inline Network load_network(const std::string& path) {
 }
 
 // The model file of `net`: fp32 weights, or int8 per-channel weights when `int8_weights` (with
-// each convolution's int8 form, where it has one: its weights as quantized and activation scale).
+// each convolution's int8 form, where it has one: its weights as quantized and activation scale;
+// layers with fewer than min_int8_depth multiply-adds per output keep fp32 weights).
 inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weights = false) {
     GgufWriter w;
     w.add_string("general.architecture", "fer");
@@ -309,7 +310,9 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
                              GgufTensorType::f32, q.weight_scales().data(),
                              q.weight_scales().size() * 4);
             } else {
-                tensor(n, "weight", c->weights, dims, int8_weights);
+                tensor(n, "weight", c->weights, dims,
+                       int8_weights &&
+                           c->kernel_h * c->kernel_w * c->in_channels >= min_int8_depth);
             }
             tensor(n, "bias", c->bias, {c->out_channels}, false);
         } else if (const auto* d = std::get_if<DepthwiseConv2D>(&node.layer)) {
@@ -317,7 +320,8 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             window(*d);
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(d->activation));
-            tensor(n, "weight", d->weights, {d->channels, d->kernel_w, d->kernel_h}, int8_weights);
+            tensor(n, "weight", d->weights, {d->channels, d->kernel_w, d->kernel_h},
+                   int8_weights && d->kernel_h * d->kernel_w >= min_int8_depth);
             tensor(n, "bias", d->bias, {d->channels}, false);
         } else if (const auto* p = std::get_if<Pool2D>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"),
@@ -330,7 +334,8 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(f->activation));
             w.add_uint32(detail::layer_key(n, "outputs"), std::uint32_t(f->outputs));
-            tensor(n, "weight", f->weights, {f->outputs, f->inputs}, int8_weights);
+            tensor(n, "weight", f->weights, {f->outputs, f->inputs},
+                   int8_weights && f->inputs >= min_int8_depth);
             tensor(n, "bias", f->bias, {f->outputs}, false);
         } else if (const auto* a = std::get_if<AddLayer>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"), "add");
