@@ -1,0 +1,77 @@
+// The recognizer: photos to labelled faces, crops, given boxes, and threads sharing one.
+#include <fer/pipeline.hpp>
+
+#include <fer/io.hpp>
+
+#include <thread>
+
+#include "helpers.hpp"
+
+namespace {
+
+// The shipped default model and the frontal cascade; null (the caller skips) when absent.
+std::unique_ptr<fer::Recognizer> default_recognizer() {
+    try {
+        return std::make_unique<fer::Recognizer>(fer::Recognizer::with_defaults());
+    } catch (const fer::error& e) {
+        MESSAGE("skipped: ", e.what());
+        return nullptr;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("crop regions are squares around the box, enlarged by the margin, clamped") {
+    fer::RecognizerOptions options;
+    options.margin = 0.5;
+    const fer::Recognizer r(nullptr, fer::ExpressionClassifier::load({fer::default_model_path()}),
+                            options);
+    CHECK(r.crop_region({10, 10, 20, 20}, 100, 100) == fer::Rect{0, 0, 40, 40});
+    CHECK(r.crop_region({70, 80, 20, 20}, 100, 100) == fer::Rect{60, 70, 40, 30});  // clamped
+    CHECK(r.crop_region({10, 10, 20, 10}, 100, 100) == fer::Rect{0, 0, 40, 35});
+    fer::Recognizer::Workspace ws;
+    const fer::Image photo = test::random_image(64, 48, fer::PixelFormat::rgb);
+    CHECK_THROWS_AS(r.recognize(photo, ws), fer::error);  // no detector
+    CHECK_THROWS_AS(r.classify_boxes(photo, {{200, 200, 10, 10}}, ws), fer::error);
+    const auto faces = r.classify_boxes(photo, {{5, 5, 30, 30}}, ws);
+    REQUIRE(faces.size() == 1);
+    float total = 0;
+    for (float p : faces[0].probabilities) total += p;
+    CHECK(total == doctest::Approx(1.0f).epsilon(1e-4));
+    CHECK(faces[0].score == faces[0].probabilities[std::size_t(faces[0].label)]);
+    CHECK_THROWS_AS(fer::Recognizer(nullptr, r.classifier(), fer::RecognizerOptions{{}, 2.0}),
+                    fer::error);
+}
+
+TEST_CASE("recognize: faces on the sample photos, the same answers from several threads") {
+    const auto recognizer = default_recognizer();
+    if (!recognizer) return;
+    std::vector<fer::Image> photos;
+    for (int n = 1; n <= 6; ++n) {
+        FER_SKIP_UNLESS_EXISTS(test::sample_photo(n));
+        photos.push_back(fer::load_image(test::sample_photo(n).string()));
+    }
+    fer::Recognizer::Workspace ws;
+    std::vector<std::vector<fer::FaceResult>> expected;
+    for (const fer::Image& p : photos) expected.push_back(recognizer->recognize(p, ws));
+    CHECK(expected[0].size() == 2);  // sample1: two faces
+    CHECK(expected[2].size() == 5);  // sample3: three faces, a glass and a phone
+    std::vector<int> mismatches(3, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t)
+        threads.emplace_back([&, t] {
+            fer::Recognizer::Workspace mine;
+            for (int round = 0; round < 2; ++round)
+                for (std::size_t i = 0; i < photos.size(); ++i) {
+                    const auto got = recognizer->recognize(photos[(i + std::size_t(t)) % 6], mine);
+                    const auto& want = expected[(i + std::size_t(t)) % 6];
+                    bool same = got.size() == want.size();
+                    for (std::size_t f = 0; same && f < got.size(); ++f)
+                        same = got[f].box == want[f].box &&
+                               got[f].probabilities == want[f].probabilities;
+                    mismatches[std::size_t(t)] += !same;
+                }
+        });
+    for (std::thread& t : threads) t.join();
+    for (int m : mismatches) CHECK(m == 0);
+}
