@@ -21,4 +21,6 @@ done
 if [[ -x build-bench/bench/fer_compare_detect ]]; then
   echo
   build-bench/bench/fer_compare_detect
+  echo
+  build-bench/bench/fer_compare_pipeline
 fi
