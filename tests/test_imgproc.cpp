@@ -193,3 +193,23 @@ TEST_CASE("histogram equalization follows the cumulative-histogram definition") 
     }
     CHECK_THROWS_AS(fer::equalize_histogram(fer::Image(3, 3, fer::PixelFormat::rgb)), fer::error);
 }
+
+TEST_CASE("crop_rotated: no turn is a plain crop, a quarter turn moves pixels as expected") {
+    INFO("seed ", test::seed());
+    const fer::Image image = test::random_image(64, 48, fer::PixelFormat::rgb);
+    const fer::Image plain = fer::crop(image, fer::Rect{30, 20, 20, 20});
+    const fer::Image same = fer::crop_rotated(image, 40.0, 30.0, 20, 0.0);
+    CHECK(std::equal(plain.data(), plain.data() + plain.stride() * plain.height(), same.data()));
+    // 90 degrees: output (x, y) samples source (cx - dy, cy + dx), a quarter turn.
+    const fer::Image turned = fer::crop_rotated(image, 40.0, 30.0, 20, 90.0);
+    int wrong = 0;
+    for (int y = 0; y < 20; ++y)
+        for (int x = 0; x < 20; ++x) {
+            const int sx = 40 - (y - 10) - 1, sy = 30 + (x - 10);
+            for (int c = 0; c < 3; ++c)
+                wrong += turned.row(y)[x * 3 + c] != image.row(sy)[sx * 3 + c];
+        }
+    CHECK(wrong == 0);
+    CHECK_THROWS_AS(fer::crop_rotated(fer::ImageView(), 0, 0, 10, 0), fer::error);
+    CHECK_THROWS_AS(fer::crop_rotated(image, 0, 0, 0, 0), fer::error);
+}

@@ -1,6 +1,7 @@
 // The recognizer: photos to labelled faces, crops, given boxes, and threads sharing one.
 #include <fer/pipeline.hpp>
 
+#include <fer/imgproc.hpp>
 #include <fer/io.hpp>
 
 #include <thread>
@@ -74,4 +75,37 @@ TEST_CASE("recognize: faces on the sample photos, the same answers from several 
         });
     for (std::thread& t : threads) t.join();
     for (int m : mismatches) CHECK(m == 0);
+}
+
+TEST_CASE("alignment turns a tilted face until its eyes are level") {
+    const auto recognizer = default_recognizer();
+    if (!recognizer) return;
+    FER_SKIP_UNLESS_EXISTS(test::sample_photo(3));
+    const fer::Image photo = fer::load_image(test::sample_photo(3).string());
+    const fer::Image gray = fer::to_gray(photo);
+    const fer::CascadeDetector eyes(fer::load_cascade(fer::default_eye_cascade_path()));
+    const fer::Rect face{1015, 209, 315, 315};  // the woman in the middle, head tilted
+
+    auto roll_of = [&](const fer::Image& image, const fer::Rect& box) {
+        const auto pair = fer::find_eyes(eyes, fer::to_gray(image), box);
+        REQUIRE(pair.has_value());
+        return pair->roll_degrees;
+    };
+    // Before: her eyes slope by about 12 degrees; after alignment, they are level.
+    const double before = roll_of(photo, face);
+    CHECK(before > 8);
+    const fer::FaceCrop aligned = recognizer->crop_face(photo, gray, face);
+    CHECK(aligned.aligned);
+    CHECK(aligned.roll_degrees == doctest::Approx(before));
+    const fer::Rect whole{0, 0, aligned.image.width(), aligned.image.height()};
+    CHECK(std::abs(roll_of(aligned.image, whole)) < 3);
+
+    // A synthetic tilt the other way: turn the level crop by 15 degrees, then align again.
+    const fer::Image tilted =
+        fer::crop_rotated(aligned.image, whole.width / 2.0, whole.height / 2.0, whole.width, 15.0);
+    const double tilt = roll_of(tilted, whole);
+    CHECK(tilt < -10);
+    const fer::FaceCrop again = recognizer->crop_face(tilted, fer::to_gray(tilted), whole);
+    CHECK(again.aligned);
+    CHECK(std::abs(roll_of(again.image, whole)) < 3);
 }

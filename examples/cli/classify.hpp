@@ -51,12 +51,18 @@ inline int run_classify(const Arguments& args,
     if (margin.empty() || *end != '\0' || !(options.margin >= 0 && options.margin <= 1))
         throw UsageError{"--margin expects a number from 0 to 1, got '" + margin + "'"};
     const bool no_detect = args.flag("no-detect"), largest = args.flag("largest");
+    options.align = !args.flag("no-align");
+    options.require_eyes = args.flag("require-eyes");
     LoadedModels models = load_models(args);
     std::shared_ptr<const fer::CascadeDetector> detector;
     if (!no_detect)
         detector = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
             args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
-    const fer::Recognizer recognizer(detector, std::move(models.classifier), options);
+    std::shared_ptr<const fer::CascadeDetector> eyes;
+    if (!no_detect && (options.align || options.require_eyes))
+        eyes = std::make_shared<const fer::CascadeDetector>(
+            fer::load_cascade(fer::default_eye_cascade_path()));
+    const fer::Recognizer recognizer(detector, std::move(models.classifier), options, eyes);
     if (args.flag("annotate-dir")) std::filesystem::create_directories(args.text("annotate-dir"));
 
     fer::Recognizer::Workspace ws;
@@ -81,7 +87,9 @@ inline int run_classify(const Arguments& args,
                                     std::to_string(f.box.height) + "]")
                     .text("label", fer::to_string(f.label))
                     .number("score", f.score, 4)
-                    .raw("probabilities", probabilities_json(f.probabilities));
+                    .raw("probabilities", probabilities_json(f.probabilities))
+                    .raw("aligned", f.aligned ? "true" : "false");
+                if (f.aligned) face.number("roll", f.roll_degrees, 3);
                 list += (list.empty() ? "" : ", ") + face.str();
             }
             JsonObject out;

@@ -256,15 +256,19 @@ std::vector<cli::Command> commands() {
          "Find the faces in photos and classify their expressions.",
          "Prints one JSON object per image: image, width, height and faces, each face with\n"
          "box [x, y, w, h], label, score (the label's probability) and probabilities (the\n"
-         "seven expressions). Faces come from the frontal-face cascade (faces from 30 pixels;\n"
-         "detector options as in 'fer detect'); each is cropped square around its box and\n"
-         "classified by the shipped model unless --model says otherwise. Eye alignment is not\n"
-         "implemented yet. An unreadable image is reported on stderr and the others are\n"
-         "still processed; the exit status is then 1.",
+         "seven expressions), aligned (whether the crop was turned to level the eyes) and\n"
+         "roll (the eyes' slope in degrees, when aligned). Faces come from the frontal-face\n"
+         "cascade (faces from 30 pixels; detector options as in 'fer detect'); each is cropped\n"
+         "square around its box, turned so that the eyes are level when the eye cascade finds\n"
+         "both, and classified by the shipped model unless --model says otherwise. An\n"
+         "unreadable image is reported on stderr and the others are still processed; the exit\n"
+         "status is then 1.",
          {cli::model_option,
           cli::precision_option,
           {"tta", "", "average each face with its mirror image"},
           {"no-detect", "", "the whole image is one face (a crop)"},
+          {"no-align", "", "do not turn crops to level the eyes"},
+          {"require-eyes", "", "drop boxes without two eyes (most cascade false positives)"},
           {"largest", "", "only the largest face of each image"},
           {"margin", "F", "enlarge each face crop by F of its side on every side (default 0)"},
           {"cascade", "FILE", "face cascade XML (default: OpenCV's frontal face cascade)"},

@@ -374,4 +374,42 @@ inline Image equalize_histogram(const ImageView& src) {
     return dst;
 }
 
+// A side x side square of `src` centred on (cx, cy) (continuous coordinates: pixel x covers
+// [x, x + 1)), turned by `degrees`: the output's horizontal runs along the direction `degrees`
+// below the source's horizontal (y grows downwards), so a face whose eyes slope by `degrees`
+// comes out level. Bilinear sampling; outside the image the border pixels repeat.
+// Throws: fer::error for an empty image or a side outside 1 to the image size limit.
+inline Image crop_rotated(const ImageView& src, double cx, double cy, int side, double degrees) {
+    detail::require_nonempty(src, "crop_rotated");
+    detail::check_image_size(side, side);
+    Image out(side, side, src.format());
+    const int channels = src.channels();
+    const double angle = degrees * 3.14159265358979323846 / 180.0;
+    const double c = std::cos(angle), s = std::sin(angle);
+    for (int y = 0; y < side; ++y) {
+        std::uint8_t* dst = out.row(y);
+        const double dy = y + 0.5 - side / 2.0;
+        for (int x = 0; x < side; ++x, dst += channels) {
+            const double dx = x + 0.5 - side / 2.0;
+            // Source position in pixel-centre coordinates, clamped to the image.
+            const double sx =
+                std::min(std::max(cx + dx * c - dy * s - 0.5, 0.0), double(src.width() - 1));
+            const double sy =
+                std::min(std::max(cy + dx * s + dy * c - 0.5, 0.0), double(src.height() - 1));
+            const int x0 = int(sx), y0 = int(sy);
+            const int x1 = std::min(x0 + 1, src.width() - 1),
+                      y1 = std::min(y0 + 1, src.height() - 1);
+            const double fx = sx - x0, fy = sy - y0;
+            const std::uint8_t* r0 = src.row(y0);
+            const std::uint8_t* r1 = src.row(y1);
+            for (int k = 0; k < channels; ++k) {
+                const double top = r0[x0 * channels + k] * (1 - fx) + r0[x1 * channels + k] * fx;
+                const double bottom = r1[x0 * channels + k] * (1 - fx) + r1[x1 * channels + k] * fx;
+                dst[k] = std::uint8_t(std::lround(top * (1 - fy) + bottom * fy));
+            }
+        }
+    }
+    return out;
+}
+
 }  // namespace fer

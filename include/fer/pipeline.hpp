@@ -6,7 +6,10 @@
 //       use(f.box, fer::to_string(f.label), f.score, f.probabilities);
 //
 // Each detected box becomes a square crop around its centre, enlarged by `margin` of its side on
-// every side and clamped at the image border, which the classifier resizes to its model's input.
+// every side, which the classifier resizes to its model's input. With `align` (the default, when
+// the recognizer has an eye detector), both eyes are looked for in the box and, when found, the
+// crop is turned so that they are level (fer/detect/eyes.hpp; border pixels repeat outside the
+// image); otherwise the crop is the upright square clamped at the image border.
 // recognize() is const: threads may share one recognizer, each with its own Workspace, and get
 // the same answers as one thread.
 #pragma once
@@ -21,14 +24,17 @@
 #include "detect/cascade.hpp"
 #include "detect/default_cascade.hpp"
 #include "detect/detector.hpp"
+#include "detect/eyes.hpp"
 #include "imgproc.hpp"
 
 namespace fer {
 
 struct RecognizerOptions {
     DetectionOptions detection{1.1, 3, 30, 30};  // OpenCV's defaults, faces from 30 pixels
-    double margin = 0.0;  // crop enlargement per side, as a fraction of the box side (0 to 1)
-    bool flip = false;    // also classify the mirrored face and average
+    double margin = 0.0;        // crop enlargement per side, as a fraction of the box side (0-1)
+    bool flip = false;          // also classify the mirrored face and average
+    bool align = true;          // level the eyes when both are found
+    bool require_eyes = false;  // drop faces without an eye pair (most cascade false positives)
 };
 
 struct FaceResult {
@@ -36,6 +42,15 @@ struct FaceResult {
     Expression label = Expression::neutral;
     float score = 0.0f;  // the label's probability
     Probabilities probabilities{};
+    bool aligned = false;     // the crop was turned to level the eyes
+    double roll_degrees = 0;  // the eyes' slope when aligned
+};
+
+// A face crop ready for the classifier.
+struct FaceCrop {
+    Image image;
+    bool aligned = false;
+    double roll_degrees = 0;
 };
 
 class Recognizer {
@@ -44,23 +59,33 @@ class Recognizer {
         ExpressionClassifier::Workspace classifier;
     };
 
-    // `detector` may be null for a recognizer that only classifies crops and given boxes.
-    // Throws: fer::error for options out of range.
+    // `detector` may be null for a recognizer that only classifies crops and given boxes;
+    // `eye_detector` null means no alignment.
+    // Throws: fer::error for options out of range, or require_eyes without an eye detector.
     Recognizer(std::shared_ptr<const CascadeDetector> detector, ExpressionClassifier classifier,
-               RecognizerOptions options = {})
-        : detector_(std::move(detector)), classifier_(std::move(classifier)), options_(options) {
+               RecognizerOptions options = {},
+               std::shared_ptr<const CascadeDetector> eye_detector = nullptr)
+        : detector_(std::move(detector)),
+          eye_detector_(std::move(eye_detector)),
+          classifier_(std::move(classifier)),
+          options_(options) {
+        if (options.require_eyes && !eye_detector_)
+            detail::fail("recognizer require_eyes", "an eye detector", "none");
         if (!(options.margin >= 0.0 && options.margin <= 1.0))
             detail::fail("recognizer crop margin", "0 to 1", options.margin);
         detail::check_detection_options(options.detection);
     }
 
-    // The standard frontal-face cascade and the shipped model (fer/default_model.hpp).
+    // The standard frontal-face and eye cascades and the shipped model (fer/default_model.hpp).
     // Throws: fer::error saying what is missing.
     static Recognizer with_defaults(RecognizerOptions options = {},
                                     Precision precision = Precision::fp32) {
         return Recognizer(
             std::make_shared<const CascadeDetector>(load_cascade(default_face_cascade_path())),
-            ExpressionClassifier::load({default_model_path()}, precision), options);
+            ExpressionClassifier::load({default_model_path()}, precision), options,
+            options.align || options.require_eyes
+                ? std::make_shared<const CascadeDetector>(load_cascade(default_eye_cascade_path()))
+                : nullptr);
     }
 
     const RecognizerOptions& options() const { return options_; }
@@ -76,24 +101,54 @@ class Recognizer {
         std::vector<Rect> boxes;
         for (const Detection& d : detector_->detect(gray_view, options_.detection))
             boxes.push_back(d.box);
-        return classify_boxes(image, boxes, ws);
+        return classify_boxes(image, boxes, ws, gray_view);
     }
 
-    // Faces whose boxes the caller already has (from another detector or a tracker).
+    // Faces whose boxes the caller already has (from another detector or a tracker). `gray`
+    // may pass the image's gray version when the caller has it.
     // Throws: fer::error for an empty image or a box that does not overlap the image.
     std::vector<FaceResult> classify_boxes(const ImageView& image, const std::vector<Rect>& boxes,
-                                           Workspace& ws) const {
+                                           Workspace& ws, ImageView gray = {}) const {
+        detail::require_nonempty(image, "classify_boxes");
+        Image converted;
+        if (gray.empty() && eye_detector_) {
+            converted = to_gray(image);
+            gray = converted.view();
+        }
         std::vector<FaceResult> out;
         for (const Rect& box : boxes) {
-            const Rect region = crop_region(box, image.width(), image.height());
-            if (region.width < 1 || region.height < 1)
-                detail::fail("face box", "one overlapping the image",
-                             detail::concat(box.x, ",", box.y, " ", box.width, "x", box.height));
-            FaceResult r = classify_face(image.subview(region), ws);
+            const FaceCrop crop = crop_face(image, gray, box);
+            if (options_.require_eyes && !crop.aligned) continue;
+            FaceResult r = classify_face(crop.image, ws);
             r.box = box;
+            r.aligned = crop.aligned;
+            r.roll_degrees = crop.roll_degrees;
             out.push_back(r);
         }
         return out;
+    }
+
+    // The crop the classifier sees for `box`: turned to level the eyes when aligning and both
+    // are found in `gray` (the image's gray version), else the upright square clamped to the
+    // image. Throws: fer::error for a box that does not overlap the image.
+    FaceCrop crop_face(const ImageView& image, const ImageView& gray, const Rect& box) const {
+        const Rect region = crop_region(box, image.width(), image.height());
+        if (region.width < 1 || region.height < 1)
+            detail::fail("face box", "one overlapping the image",
+                         detail::concat(box.x, ",", box.y, " ", box.width, "x", box.height));
+        FaceCrop result;
+        if ((options_.align || options_.require_eyes) && eye_detector_ && !gray.empty())
+            if (const std::optional<EyePair> eyes = find_eyes(*eye_detector_, gray, box)) {
+                result.aligned = true;
+                result.roll_degrees = eyes->roll_degrees;
+                const double side = std::max(box.width, box.height) * (1.0 + 2.0 * options_.margin);
+                result.image = crop_rotated(
+                    image, box.x + box.width / 2.0, box.y + box.height / 2.0,
+                    std::max(1, int(std::lround(side))), options_.align ? eyes->roll_degrees : 0.0);
+                return result;
+            }
+        result.image = crop(image, region);
+        return result;
     }
 
     // An image that is one face crop already (no detection).
@@ -116,7 +171,7 @@ class Recognizer {
     }
 
   private:
-    std::shared_ptr<const CascadeDetector> detector_;
+    std::shared_ptr<const CascadeDetector> detector_, eye_detector_;
     ExpressionClassifier classifier_;
     RecognizerOptions options_;
 };
