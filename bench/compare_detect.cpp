@@ -18,26 +18,11 @@
 #include <string>
 #include <vector>
 
-namespace {
+#include "timing.hpp"
 
-double median(std::vector<double> v) {
-    std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
-    return v[v.size() / 2];
-}
-
-double fastest(const std::vector<double>& v) {
-    return *std::min_element(v.begin(), v.end());
-}
-
-template <class F>
-double time_ms(F&& f) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-        .count();
-}
-
-}  // namespace
+using bench::fastest;
+using bench::median;
+using bench::time_ms;
 
 int main(int argc, char** argv) {
     int repeat = 9;
