@@ -75,6 +75,19 @@ TEST_CASE("recognize: faces on the sample photos, the same answers from several 
         });
     for (std::thread& t : threads) t.join();
     for (int m : mismatches) CHECK(m == 0);
+
+    // The batch form, on two workers, gives the same faces.
+    std::vector<fer::ImageView> views(photos.begin(), photos.end());
+    const auto batch = recognizer->recognize_batch(views, 2);
+    REQUIRE(batch.size() == photos.size());
+    for (std::size_t i = 0; i < photos.size(); ++i) {
+        REQUIRE(batch[i].size() == expected[i].size());
+        for (std::size_t f = 0; f < batch[i].size(); ++f)
+            CHECK(batch[i][f].probabilities == expected[i][f].probabilities);
+    }
+    views.push_back(fer::ImageView());
+    CHECK_THROWS_WITH_AS(recognizer->recognize_batch(views, 2), doctest::Contains("image 7"),
+                         fer::error);
 }
 
 TEST_CASE("alignment turns a tilted face until its eyes are level") {

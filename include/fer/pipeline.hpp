@@ -15,8 +15,10 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "classifier.hpp"
@@ -102,6 +104,35 @@ class Recognizer {
         for (const Detection& d : detector_->detect(gray_view, options_.detection))
             boxes.push_back(d.box);
         return classify_boxes(image, boxes, ws, gray_view);
+    }
+
+    // A batch: the faces of each image, computed by `threads` workers (each with its own
+    // workspace); the same answers as one recognize() call per image.
+    // Throws: fer::error for an empty image (the first one met) or threads outside 1 to 256.
+    std::vector<std::vector<FaceResult>> recognize_batch(const std::vector<ImageView>& images,
+                                                         int threads = 1) const {
+        if (threads < 1 || threads > 256)
+            detail::fail("recognize_batch threads", "1 to 256", threads);
+        std::vector<std::vector<FaceResult>> out(images.size());
+        std::vector<std::string> errors(images.size());
+        std::atomic<std::size_t> next{0};
+        auto worker = [&] {
+            Workspace ws;
+            for (std::size_t i; (i = next++) < images.size();) {
+                try {
+                    out[i] = recognize(images[i], ws);
+                } catch (const error& e) {
+                    errors[i] = e.what();
+                }
+            }
+        };
+        std::vector<std::thread> pool;
+        for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+        worker();
+        for (std::thread& t : pool) t.join();
+        for (std::size_t i = 0; i < images.size(); ++i)
+            if (!errors[i].empty()) throw error(detail::concat("image ", i + 1, ": ", errors[i]));
+        return out;
     }
 
     // Faces whose boxes the caller already has (from another detector or a tracker). `gray`
