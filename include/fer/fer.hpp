@@ -6,13 +6,25 @@
 //
 // What it does
 //   Finds faces in pictures and video frames and says which of seven expressions each shows
-//   (angry, disgust, fear, happy, sad, surprise, neutral). This version provides the image layer
-//   and the face detector (a from-scratch Viola-Jones that reads OpenCV's cascade files and finds
-//   exactly OpenCV's boxes, several times faster); the classifier comes next. See README.md.
+//   (angry, disgust, fear, happy, sad, surprise, neutral), with the seven probabilities: a
+//   from-scratch Viola-Jones detector (reads OpenCV's cascade files, finds exactly OpenCV's
+//   boxes, several times faster), eye alignment, and a small CNN engine (fp32 or int8) running
+//   models converted from TensorFlow.js, Keras or ONNX (weights/, tools/convert.py). README.md
+//   has the measured accuracy and speed.
 //
 // Quick start
 //   #include <fer/fer.hpp>
 //
+//   const fer::Recognizer recognizer = fer::Recognizer::with_defaults();  // cascades + model
+//   fer::Recognizer::Workspace ws;                                         // one per thread
+//   for (const fer::FaceResult& f : recognizer.recognize(fer::load_image("group.jpg"), ws))
+//       use(f.box, fer::to_string(f.label), f.score, f.probabilities);
+//
+//   The shipped model is found through FER_WEIGHTS_DIR (set by the CMake target) or the
+//   environment variable FER_MODEL; the cascades at Debian's opencv-data path or through
+//   FER_FACE_CASCADE / FER_EYE_CASCADE.
+//
+//   The image layer and the detector on their own:
 //   fer::Image photo = fer::load_image("group.jpg");            // rgb by default
 //   fer::Image gray = fer::to_gray(photo);                       // BT.601, OpenCV-compatible
 //   fer::Image small = fer::resize_area(gray, 320, 240);
@@ -47,8 +59,9 @@
 //
 // Threads
 //   Functions are reentrant: they share no mutable state, so different threads may call them
-//   freely; several threads may read one image at the same time. A CascadeDetector is immutable:
-//   one instance may serve several threads at once.
+//   freely; several threads may read one image at the same time. A CascadeDetector, a Network,
+//   an ExpressionClassifier and a Recognizer are immutable once built: one instance may serve
+//   several threads at once, each with its own Workspace.
 //
 // Headers (each usable on its own)
 //   fer/error.hpp      fer::error, FER_ASSERT
