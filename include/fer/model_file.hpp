@@ -105,9 +105,12 @@ class ModelReader {
         return {int(*h), int(*w)};
     }
 
-    // The padding mode, and with "explicit" the pads [top, bottom, left, right].
+    // A windowed layer's kernel, stride and padding (with "explicit", the pads [top, bottom,
+    // left, right]).
     template <class Layer>
-    void padding(std::size_t n, Layer& l) const {
+    void window(std::size_t n, Layer& l) const {
+        std::tie(l.kernel_h, l.kernel_w) = pair(n, "kernel");
+        std::tie(l.stride_h, l.stride_w) = pair(n, "stride");
         const std::string p = f_.get_string(layer_key(n, "padding"));
         if (p == "same" || p == "valid") {
             l.padding = p == "same" ? Padding::same : Padding::valid;
@@ -194,9 +197,7 @@ class ModelReader {
         const std::string type = f_.get_string(layer_key(n, "type"));
         if (type == "conv2d") {
             Conv2D l;
-            std::tie(l.kernel_h, l.kernel_w) = pair(n, "kernel");
-            std::tie(l.stride_h, l.stride_w) = pair(n, "stride");
-            padding(n, l);
+            window(n, l);
             l.activation = activation(n);
             l.in_channels = in.channels;
             l.out_channels = int(integer(layer_key(n, "outputs"), 1, 4096));
@@ -207,9 +208,7 @@ class ModelReader {
         }
         if (type == "depthwise_conv2d") {
             DepthwiseConv2D l;
-            std::tie(l.kernel_h, l.kernel_w) = pair(n, "kernel");
-            std::tie(l.stride_h, l.stride_w) = pair(n, "stride");
-            padding(n, l);
+            window(n, l);
             l.activation = activation(n);
             l.channels = in.channels;
             l.weights = weights(n, "weight", {l.channels, l.kernel_w, l.kernel_h});
@@ -219,9 +218,7 @@ class ModelReader {
         if (type == "max_pool2d" || type == "average_pool2d") {
             Pool2D l;
             l.kind = type == "max_pool2d" ? Pool2D::Kind::max : Pool2D::Kind::average;
-            std::tie(l.kernel_h, l.kernel_w) = pair(n, "kernel");
-            std::tie(l.stride_h, l.stride_w) = pair(n, "stride");
-            padding(n, l);
+            window(n, l);
             return l;
         }
         if (type == "global_average_pool") return GlobalAveragePool{};
@@ -267,17 +264,24 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
     w.add_float32s("fer.input.offset", net.input().offset);
     w.add_strings("fer.labels", net.labels);
     w.add_uint32("fer.layer_count", std::uint32_t(net.nodes().size()));
-    auto tensor = [&](std::size_t n, const char* name, const std::vector<float>& v,
-                      std::vector<std::int64_t> dims, bool quantize) {
-        const std::string tensor_name = detail::concat("layer.", n, ".", name);
-        if (!quantize) {
-            w.add_tensor(tensor_name, dims, GgufTensorType::f32, v.data(), v.size() * 4);
-            return;
-        }
+    auto add_f32 = [&](std::size_t n, const char* name, const std::vector<float>& v,
+                       const std::vector<std::int64_t>& dims) {
+        w.add_tensor(detail::concat("layer.", n, ".", name), dims, GgufTensorType::f32, v.data(),
+                     v.size() * 4);
+    };
+    auto add_i8 = [&](std::size_t n, const std::vector<std::int64_t>& dims,
+                      const std::vector<std::int8_t>& values, const std::vector<float>& scales) {
+        w.add_tensor(detail::concat("layer.", n, ".weight"), dims, GgufTensorType::i8,
+                     values.data(), values.size());
+        add_f32(n, "weight_scale", scales, {dims[0]});
+    };
+    // The weights of a layer with `depth` multiply-adds per output: int8 when asked for and the
+    // layer is deep enough (min_int8_depth), fp32 otherwise.
+    auto add_weights = [&](std::size_t n, const std::vector<float>& v,
+                           const std::vector<std::int64_t>& dims, int depth) {
+        if (!int8_weights || depth < min_int8_depth) return add_f32(n, "weight", v, dims);
         const QuantizedWeights q = quantize_per_channel(v, int(dims[0]));
-        w.add_tensor(tensor_name, dims, GgufTensorType::i8, q.values.data(), q.values.size());
-        w.add_tensor(detail::concat("layer.", n, ".weight_scale"), {dims[0]}, GgufTensorType::f32,
-                     q.scales.data(), q.scales.size() * 4);
+        add_i8(n, dims, q.values, q.scales);
     };
     for (std::size_t n = 0; n < net.nodes().size(); ++n) {
         const Network::Node& node = net.nodes()[n];
@@ -301,28 +305,21 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             w.add_uint32(detail::layer_key(n, "outputs"), std::uint32_t(c->out_channels));
             const std::vector<std::int64_t> dims{c->out_channels, c->in_channels, c->kernel_w,
                                                  c->kernel_h};
-            if (int8_weights && node.int8) {
-                const Int8Conv2D& q = *node.int8;
-                w.add_float32(detail::layer_key(n, "input_scale"), q.input_scale());
-                w.add_tensor(detail::concat("layer.", n, ".weight"), dims, GgufTensorType::i8,
-                             q.weights().data(), q.weights().size());
-                w.add_tensor(detail::concat("layer.", n, ".weight_scale"), {c->out_channels},
-                             GgufTensorType::f32, q.weight_scales().data(),
-                             q.weight_scales().size() * 4);
+            if (int8_weights && node.int8) {  // the int8 form's weights, exactly as it computes
+                w.add_float32(detail::layer_key(n, "input_scale"), node.int8->input_scale());
+                add_i8(n, dims, node.int8->weights(), node.int8->weight_scales());
             } else {
-                tensor(n, "weight", c->weights, dims,
-                       int8_weights &&
-                           c->kernel_h * c->kernel_w * c->in_channels >= min_int8_depth);
+                add_weights(n, c->weights, dims, c->kernel_h * c->kernel_w * c->in_channels);
             }
-            tensor(n, "bias", c->bias, {c->out_channels}, false);
+            add_f32(n, "bias", c->bias, {c->out_channels});
         } else if (const auto* d = std::get_if<DepthwiseConv2D>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"), "depthwise_conv2d");
             window(*d);
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(d->activation));
-            tensor(n, "weight", d->weights, {d->channels, d->kernel_w, d->kernel_h},
-                   int8_weights && d->kernel_h * d->kernel_w >= min_int8_depth);
-            tensor(n, "bias", d->bias, {d->channels}, false);
+            add_weights(n, d->weights, {d->channels, d->kernel_w, d->kernel_h},
+                        d->kernel_h * d->kernel_w);
+            add_f32(n, "bias", d->bias, {d->channels});
         } else if (const auto* p = std::get_if<Pool2D>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"),
                          p->kind == Pool2D::Kind::max ? "max_pool2d" : "average_pool2d");
@@ -334,9 +331,8 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             w.add_string(detail::layer_key(n, "activation"),
                          detail::activation_name(f->activation));
             w.add_uint32(detail::layer_key(n, "outputs"), std::uint32_t(f->outputs));
-            tensor(n, "weight", f->weights, {f->outputs, f->inputs},
-                   int8_weights && f->inputs >= min_int8_depth);
-            tensor(n, "bias", f->bias, {f->outputs}, false);
+            add_weights(n, f->weights, {f->outputs, f->inputs}, f->inputs);
+            add_f32(n, "bias", f->bias, {f->outputs});
         } else if (const auto* a = std::get_if<AddLayer>(&node.layer)) {
             w.add_string(detail::layer_key(n, "type"), "add");
             w.add_string(detail::layer_key(n, "activation"),

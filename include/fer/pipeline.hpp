@@ -51,8 +51,9 @@ struct FaceResult {
 // A face crop ready for the classifier.
 struct FaceCrop {
     Image image;
-    bool aligned = false;
-    double roll_degrees = 0;
+    bool eyes_found = false;  // the eye cascade found both eyes in the box
+    bool aligned = false;     // the crop was turned to level them
+    double roll_degrees = 0;  // their slope, when found
 };
 
 class Recognizer {
@@ -149,11 +150,11 @@ class Recognizer {
         std::vector<FaceResult> out;
         for (const Rect& box : boxes) {
             const FaceCrop crop = crop_face(image, gray, box);
-            if (options_.require_eyes && !crop.aligned) continue;
+            if (options_.require_eyes && !crop.eyes_found) continue;
             FaceResult r = classify_face(crop.image, ws);
             r.box = box;
             r.aligned = crop.aligned;
-            r.roll_degrees = crop.roll_degrees;
+            r.roll_degrees = crop.aligned ? crop.roll_degrees : 0.0;
             out.push_back(r);
         }
         return out;
@@ -168,16 +169,18 @@ class Recognizer {
             detail::fail("face box", "one overlapping the image",
                          detail::concat(box.x, ",", box.y, " ", box.width, "x", box.height));
         FaceCrop result;
+        std::optional<EyePair> eyes;
         if ((options_.align || options_.require_eyes) && eye_detector_ && !gray.empty())
-            if (const std::optional<EyePair> eyes = find_eyes(*eye_detector_, gray, box)) {
-                result.aligned = true;
-                result.roll_degrees = eyes->roll_degrees;
-                const double side = std::max(box.width, box.height) * (1.0 + 2.0 * options_.margin);
-                result.image = crop_rotated(
-                    image, box.x + box.width / 2.0, box.y + box.height / 2.0,
-                    std::max(1, int(std::lround(side))), options_.align ? eyes->roll_degrees : 0.0);
-                return result;
-            }
+            eyes = find_eyes(*eye_detector_, gray, box);
+        result.eyes_found = eyes.has_value();
+        if (eyes) result.roll_degrees = eyes->roll_degrees;
+        if (eyes && options_.align) {
+            result.aligned = true;
+            result.image =
+                crop_rotated(image, box.x + box.width / 2.0, box.y + box.height / 2.0,
+                             std::max(1, int(std::lround(crop_side(box)))), eyes->roll_degrees);
+            return result;
+        }
         result.image = crop(image, region);
         return result;
     }
@@ -194,7 +197,7 @@ class Recognizer {
 
     // The square crop of `box` with the margin, clamped to a width x height image.
     Rect crop_region(const Rect& box, int width, int height) const {
-        const double side = std::max(box.width, box.height) * (1.0 + 2.0 * options_.margin);
+        const double side = crop_side(box);
         const double cx = box.x + box.width / 2.0, cy = box.y + box.height / 2.0;
         const Rect square{int(std::lround(cx - side / 2)), int(std::lround(cy - side / 2)),
                           int(std::lround(side)), int(std::lround(side))};
@@ -203,6 +206,11 @@ class Recognizer {
 
   private:
     std::shared_ptr<const CascadeDetector> detector_, eye_detector_;
+
+    double crop_side(const Rect& box) const {
+        return std::max(box.width, box.height) * (1.0 + 2.0 * options_.margin);
+    }
+
     ExpressionClassifier classifier_;
     RecognizerOptions options_;
 };

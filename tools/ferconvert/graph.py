@@ -165,3 +165,15 @@ def fold_batchnorm(weight, bias, gamma, beta, mean, variance, epsilon):
         bias = np.zeros_like(mean)
     return ((weight * factor).astype(np.float32),
             ((bias - mean) * factor + beta).astype(np.float32))
+
+
+def fold_batchnorm_into(model, index, sole_reader, gamma, beta, mean, variance, epsilon, where):
+    """Folds a batch normalization into layer `index` of `model`, which must be a convolution or
+    dense layer without activation whose output only the normalization reads (`sole_reader`)."""
+    producer = model.layers[index] if index >= 0 else None
+    if (producer is None or producer.type not in ("conv2d", "depthwise_conv2d", "dense")
+            or producer.activation != "none" or not sole_reader):
+        raise ConversionError("%s: batch normalization must follow a convolution or dense layer "
+                              "without activation that nothing else reads" % where)
+    producer.weight, producer.bias = fold_batchnorm(producer.weight, producer.bias, gamma, beta,
+                                                    mean, variance, epsilon)

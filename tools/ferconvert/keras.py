@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from .graph import ConversionError, Layer, Model, fold_batchnorm
+from .graph import ConversionError, Layer, Model, fold_batchnorm_into
 
 _PASS_THROUGH = ("Dropout", "Flatten", "SpatialDropout2D", "GaussianNoise")
 
@@ -125,19 +125,14 @@ def convert(path, labels, scale, offset):
                 index[name] = model.add(Layer("conv2d", [d], (1, 1), (1, 1), "same", activation,
                                               pw, bias, name + "/pointwise"))
         elif kind == "BatchNormalization":
-            producer = model.layers[sources[0]] if sources[0] >= 0 else None
             before = l["inbound_nodes"][0][0][0]
-            if (producer is None or producer.type not in ("conv2d", "depthwise_conv2d", "dense")
-                    or producer.activation != "none" or consumers.get(before, 0) != 1):
-                raise ConversionError("%s: batch normalization must follow a convolution or "
-                                      "dense layer without activation that nothing else reads" %
-                                      name)
-            channels = producer.bias.shape[0]
-            gamma = w.get("gamma", np.ones(channels, np.float32))
-            beta = w.get("beta", np.zeros(channels, np.float32))
-            producer.weight, producer.bias = fold_batchnorm(
-                producer.weight, producer.bias, gamma, beta, w["moving_mean"],
-                w["moving_variance"], np.float32(c["epsilon"]))
+            producer = model.layers[sources[0]] if sources[0] >= 0 else None
+            channels = producer.bias.shape[0] if producer is not None and producer.bias is not None else 0
+            fold_batchnorm_into(model, sources[0], consumers.get(before, 0) == 1,
+                                w.get("gamma", np.ones(channels, np.float32)),
+                                w.get("beta", np.zeros(channels, np.float32)),
+                                w["moving_mean"], w["moving_variance"],
+                                np.float32(c["epsilon"]), name)
             index[name] = sources[0]
         elif kind in ("Activation", "ReLU"):
             act = c.get("activation", "relu")

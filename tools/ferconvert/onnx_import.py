@@ -9,7 +9,7 @@ dense layer after flattening an HxW map (H*W > 1) gets its rows reordered from C
 """
 import numpy as np
 
-from .graph import ConversionError, Layer, Model
+from .graph import ConversionError, Layer, Model, fold_batchnorm_into
 
 
 def _attrs(node):
@@ -209,16 +209,10 @@ def convert(path, labels, scale, offset):
             index[out] = model.add(layer)
         elif op == "BatchNormalization":
             src = source(node.input[0], node)
-            producer = model.layers[src] if src >= 0 else None
-            if (producer is None or producer.type not in ("conv2d", "depthwise_conv2d", "dense")
-                    or producer.activation != "none" or consumers.get(node.input[0], 0) != 1):
-                raise ConversionError("%s: batch normalization must follow a convolution "
-                                      "without activation that nothing else reads" % node.name)
             gamma, beta, mean, var = (constant(i, node).astype(np.float64)
                                       for i in node.input[1:5])
-            factor = gamma / np.sqrt(var + np.float64(a.get("epsilon", 1e-5)))
-            producer.weight = (producer.weight * factor).astype(np.float32)
-            producer.bias = ((producer.bias - mean) * factor + beta).astype(np.float32)
+            fold_batchnorm_into(model, src, consumers.get(node.input[0], 0) == 1, gamma, beta,
+                                mean, var, np.float64(a.get("epsilon", 1e-5)), node.name)
             index[out] = src
         elif op == "Relu":
             fuse_activation(node, "relu")

@@ -14,6 +14,7 @@ import numpy as np
 from .graph import ConversionError, Layer, Model
 
 _DTYPES = {"float32": np.float32, "int32": np.int32}
+_QUANTIZED = {"uint8": np.uint8, "uint16": np.uint16}
 
 
 def read_weights(manifest, directory):
@@ -26,26 +27,19 @@ def read_weights(manifest, directory):
             shape = [int(d) for d in spec["shape"]]
             count = int(np.prod(shape)) if shape else 1
             q = spec.get("quantization")
-            size = count * (np.dtype({"uint8": np.uint8, "uint16": np.uint16}.get(
-                q["dtype"], np.float32)).itemsize if q else 4)
+            # Stored type: the quantized integers, or the weight's own dtype.
+            stored = (_QUANTIZED if q else _DTYPES).get(q["dtype"] if q else spec["dtype"])
+            if stored is None or (q and "scale" not in q):
+                raise ConversionError("weight %s: %s not supported" %
+                                      (spec["name"], q or "dtype " + spec["dtype"]))
+            size = count * np.dtype(stored).itemsize
             if offset + size > len(data):
                 raise ConversionError("weight %s: the shards %s end at byte %d, it needs %d" %
                                       (spec["name"], group["paths"], len(data), offset + size))
-            if q:
-                qtype = {"uint8": np.uint8, "uint16": np.uint16}.get(q["dtype"])
-                if qtype is None or "scale" not in q:
-                    raise ConversionError("weight %s: quantization %s not supported" %
-                                          (spec["name"], q))
-                raw = np.frombuffer(data, qtype, count, offset)
-                offset += raw.nbytes
-                # tfjs dequantizes as q * scale + min in double and stores float32.
-                values = (raw.astype(np.float64) * q["scale"] + q["min"]).astype(np.float32)
-            else:
-                dtype = _DTYPES.get(spec["dtype"])
-                if dtype is None:
-                    raise ConversionError("weight %s: dtype %s" % (spec["name"], spec["dtype"]))
-                values = np.frombuffer(data, dtype, count, offset)
-                offset += values.nbytes
+            values = np.frombuffer(data, stored, count, offset)
+            offset += size
+            if q:  # tfjs dequantizes as q * scale + min in double and stores float32
+                values = (values.astype(np.float64) * q["scale"] + q["min"]).astype(np.float32)
             weights[spec["name"]] = values.reshape(shape)
         if offset != len(data):
             raise ConversionError("weight shards %s: %d bytes, manifest describes %d" %
