@@ -29,11 +29,6 @@ std::vector<std::filesystem::path> parity_photos() {
     return photos;
 }
 
-double iou(const fer::Rect& a, const fer::Rect& b) {
-    const double inter = double(fer::intersect(a, b).area());
-    return inter / double(a.area() + b.area() - inter);
-}
-
 using Key = std::tuple<int, int, int, int>;
 std::map<Key, int> count_boxes(const std::vector<fer::Rect>& boxes) {
     std::map<Key, int> counts;
@@ -84,11 +79,11 @@ Comparison compare(const fer::Image& gray, const std::string& cascade_path,
     for (const cv::Rect& t : cv_boxes)
         c.unmatched +=
             std::none_of(our_boxes.begin(), our_boxes.end(), [&](const fer::Detection& d) {
-                return iou(d.box, {t.x, t.y, t.width, t.height}) >= 0.9;
+                return fer::iou(d.box, {t.x, t.y, t.width, t.height}) >= 0.9;
             });
     for (const fer::Detection& d : our_boxes)
         c.unmatched += std::none_of(cv_boxes.begin(), cv_boxes.end(), [&](const cv::Rect& t) {
-            return iou(d.box, {t.x, t.y, t.width, t.height}) >= 0.9;
+            return fer::iou(d.box, {t.x, t.y, t.width, t.height}) >= 0.9;
         });
     return c;
 }

@@ -21,14 +21,24 @@ inline std::string probabilities_json(const fer::Probabilities& p) {
     return o.str();
 }
 
-// Boxes with "label score" on the picture, in a colour per expression.
-inline void annotate_faces(fer::Image& photo, const std::vector<fer::FaceResult>& faces) {
+// One colour per expression, for boxes, plots and legends.
+inline fer::Color expression_colour(fer::Expression e) {
     static const fer::Color colours[fer::expression_count] = {
         {230, 40, 40},  {120, 170, 40}, {150, 60, 200}, {250, 200, 0},
-        {40, 110, 230}, {250, 120, 0},  {200, 200, 200}};
+        {40, 110, 230}, {250, 120, 0},  {160, 160, 160}};
+    return colours[int(e)];
+}
+
+inline std::string box_json(const fer::Rect& r) {
+    return "[" + std::to_string(r.x) + ", " + std::to_string(r.y) + ", " + std::to_string(r.width) +
+           ", " + std::to_string(r.height) + "]";
+}
+
+// Boxes with "label score" on the picture, in a colour per expression.
+inline void annotate_faces(fer::Image& photo, const std::vector<fer::FaceResult>& faces) {
     const int thickness = std::max(2, std::min(photo.width(), photo.height()) / 300);
     for (const fer::FaceResult& f : faces) {
-        const fer::Color c = colours[int(f.label)];
+        const fer::Color c = expression_colour(f.label);
         fer::draw_rectangle(photo.mutable_view(), f.box, c, thickness);
         char text[48];
         std::snprintf(text, sizeof text, "%s %.0f%%", fer::to_string(f.label), 100.0 * f.score);
@@ -82,9 +92,7 @@ inline int run_classify(const Arguments& args,
             std::string list;
             for (const fer::FaceResult& f : faces) {
                 JsonObject face;
-                face.raw("box", "[" + std::to_string(f.box.x) + ", " + std::to_string(f.box.y) +
-                                    ", " + std::to_string(f.box.width) + ", " +
-                                    std::to_string(f.box.height) + "]")
+                face.raw("box", box_json(f.box))
                     .text("label", fer::to_string(f.label))
                     .number("score", f.score, 4)
                     .raw("probabilities", probabilities_json(f.probabilities))

@@ -18,6 +18,7 @@
 #include "eval.hpp"
 #include "json.hpp"
 #include "models.hpp"
+#include "video.hpp"
 
 namespace {
 
@@ -86,11 +87,6 @@ double parse_scale_factor(const cli::Arguments& args) {
     return v;
 }
 
-std::string box_json(const fer::Rect& r) {
-    return "[" + std::to_string(r.x) + ", " + std::to_string(r.y) + ", " + std::to_string(r.width) +
-           ", " + std::to_string(r.height) + "]";
-}
-
 // The detector options `fer detect` and `fer classify` share.
 void parse_detection(const cli::Arguments& args, fer::DetectionOptions& options) {
     options.scale_factor = parse_scale_factor(args);
@@ -128,7 +124,7 @@ int run_detect(const cli::Arguments& args) {
             std::vector<std::optional<fer::EyePair>> eye_pairs;
             for (const fer::Detection& f : faces) {
                 cli::JsonObject face;
-                face.raw("box", box_json(f.box)).number("neighbors", f.neighbors);
+                face.raw("box", cli::box_json(f.box)).number("neighbors", f.neighbors);
                 if (eye_detector) {
                     const std::optional<fer::EyePair> eyes =
                         fer::find_eyes(*eye_detector, gray, f.box);
@@ -187,16 +183,6 @@ int run_detect(const cli::Arguments& args) {
         }
     }
     return status;
-}
-
-// A subcommand whose implementation has not landed yet: says so and fails.
-std::function<int(const cli::Arguments&)> not_yet(const std::string& name,
-                                                  const std::string& needs) {
-    return [name, needs](const cli::Arguments&) {
-        std::fprintf(stderr, "fer %s: not available in this version of fer (it needs %s)\n",
-                     name.c_str(), needs.c_str());
-        return 1;
-    };
 }
 
 // Up to `count` image files under `dir` (any depth), spread evenly over the sorted list.
@@ -302,9 +288,35 @@ std::vector<cli::Command> commands() {
         {"video",
          "INPUT",
          "Follow faces and their expressions through a video stream.",
-         "Not available yet: it needs the recognition pipeline and the tracker.",
-         {},
-         not_yet("video", "the recognition pipeline and the tracker")},
+         "INPUT is a Y4M file, - for a Y4M stream on standard input (for example\n"
+         "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | fer video -)\n"
+         "or a V4L2 camera such as /dev/video0 (YUYV capture; frames are dropped rather than\n"
+         "queued when recognition falls behind). Prints one JSON object per frame: frame (from\n"
+         "0), time (seconds) and faces, each with id (stable while the face is tracked), box\n"
+         "[x, y, w, h], label, score and probabilities (smoothed over the track's frames).\n"
+         "The whole frame is searched every --detect-interval frames, and known faces near\n"
+         "their last place in between. At the end a summary goes to stderr: frames, faces,\n"
+         "tracks, seconds, frames per second (and dropped frames for a camera).",
+         {cli::model_option,
+          cli::precision_option,
+          {"output", "OUT.y4m", "write the frames with boxes, IDs and labels (Y4M 4:2:0)"},
+          {"csv", "FILE", "one row per frame and face: frame, time, id, box, label, score, ..."},
+          {"timeline", "FILE.png", "draw each face's probabilities over time"},
+          {"smoothing", "ema|window|none", "averaging of each face's probabilities (default ema)"},
+          {"alpha", "F", "ema: weight of the newest frame (default 0.15)"},
+          {"window", "N", "window: frames averaged (default 10)"},
+          {"detect-interval", "N", "search the whole frame every N frames (default 10)"},
+          {"max-missed", "N", "frames a face may go unseen before its track ends (default 10)"},
+          {"max-frames", "N", "stop after N frames (default: the whole stream)"},
+          {"no-align", "", "do not turn crops to level the eyes"},
+          {"camera-size", "WxH", "size to ask a camera for (default 640x480)"},
+          {"cascade", "FILE", "face cascade XML (default: OpenCV's frontal face cascade)"},
+          {"scale-factor", "F", "detector pyramid step (default 1.1)"},
+          {"min-neighbors", "N", "detector hits a face needs beyond N (default 3)"},
+          {"min-size", "N|WxH", "smallest face in pixels (default 30)"},
+          {"max-size", "N|WxH", "largest face in pixels (default: the frame)"},
+          {"threads", "N", "threads for detection and for classifying faces (default 1)"}},
+         [](const cli::Arguments& a) { return cli::run_video(a, parse_detection); }},
         {"quantize",
          "IN.gguf OUT.gguf",
          "Write a model with int8 weights.",

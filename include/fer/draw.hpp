@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 #include "detail/font5x7.hpp"
@@ -74,6 +75,43 @@ inline void draw_rectangle(const MutableImageView& image, const Rect& box, const
 inline void fill_rectangle(const MutableImageView& image, const Rect& box, const Color& color) {
     detail::require_drawable(image, 1);
     detail::fill_clipped(image, box, color);
+}
+
+// Draws a straight line from (x0, y0) to (x1, y1), both ends included, `thickness` pixels wide
+// (a square pen moved along the line's pixels); parts outside the image are clipped.
+// Throws: fer::error if the image is empty, thickness is not 1 to 64, or an end point lies more
+//         than limits::max_image_side pixels outside the image (the walk would take too long).
+inline void draw_line(const MutableImageView& image, int x0, int y0, int x1, int y1,
+                      const Color& color, int thickness = 1) {
+    detail::require_drawable(image, 1);
+    if (thickness < 1 || thickness > 64) detail::fail("line thickness", "1 to 64", thickness);
+    for (const int v : {x0, y0, x1, y1})
+        if (v < -limits::max_image_side || v > 2 * limits::max_image_side)
+            detail::fail(
+                "line end point coordinate",
+                detail::concat(-limits::max_image_side, " to ", 2 * limits::max_image_side), v);
+    std::int64_t x = x0, y = y0;
+    const std::int64_t dx = std::abs(std::int64_t{x1} - x0), dy = -std::abs(std::int64_t{y1} - y0);
+    const int sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1;
+    std::int64_t err = dx + dy;
+    const int offset = (thickness - 1) / 2;
+    const Rect bounds = image.bounds();
+    for (;;) {
+        if (x >= bounds.x - thickness && x <= bounds.right() + thickness &&
+            y >= bounds.y - thickness && y <= bounds.bottom() + thickness)
+            detail::fill_clipped(
+                image, Rect{int(x) - offset, int(y) - offset, thickness, thickness}, color);
+        if (x == x1 && y == y1) break;
+        const std::int64_t e2 = 2 * err;
+        if (e2 >= dy) {
+            err += dy;
+            x += sx;
+        }
+        if (e2 <= dx) {
+            err += dx;
+            y += sy;
+        }
+    }
 }
 
 // Draws `text` with its top-left corner at (x, y).

@@ -90,6 +90,15 @@
 //   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
 //   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult
 //   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
+//   fer/video/tracker.hpp       FaceTracker (faces through video: IDs, smoothing), TrackedFace
+//   fer/video/smoothing.hpp     ProbabilitySmoother (ema or window average per face)
+//   fer/video/match.hpp         iou, match_by_iou (greedy box assignment between frames)
+//   fer/video/source.hpp        FrameSource (the interface of every frame source)
+//   fer/video/y4m.hpp           Y4mReader, Y4mWriter (YUV4MPEG2 4:2:0 and mono streams)
+//   fer/video/yuv.hpp           yuv420_to_rgb, rgb_to_yuv420 (BT.601, limited or full range)
+//   fer/video/camera.hpp        V4l2Camera (Linux cameras, YUYV; FER_HAVE_V4L2)
+//   fer/video/latest_frame.hpp  LatestFrameReader (live sources: drop frames, never lag)
+//   fer/video/open.hpp          open_frame_source ("-", FILE.y4m, /dev/videoN)
 //   fer/version.hpp    FER_VERSION_STRING
 // ============================================================================================
 #pragma once
@@ -124,3 +133,12 @@
 #include "quant.hpp"
 #include "tensor.hpp"
 #include "version.hpp"
+#include "video/camera.hpp"
+#include "video/latest_frame.hpp"
+#include "video/match.hpp"
+#include "video/open.hpp"
+#include "video/smoothing.hpp"
+#include "video/source.hpp"
+#include "video/tracker.hpp"
+#include "video/y4m.hpp"
+#include "video/yuv.hpp"

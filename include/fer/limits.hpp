@@ -35,4 +35,8 @@ inline constexpr std::int64_t max_model_string_bytes = std::int64_t{1} << 20;
 inline constexpr std::int64_t max_model_array_elements = std::int64_t{1} << 24;
 inline constexpr int max_model_tensor_dims = 4;
 
+// Video streams (Y4M, cameras): frames obey the image limits above; header lines are short.
+inline constexpr int max_y4m_header_bytes = 4096;
+inline constexpr int max_camera_side = 8192;
+
 }  // namespace fer::limits

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -93,6 +94,8 @@ class Recognizer {
 
     const RecognizerOptions& options() const { return options_; }
     const ExpressionClassifier& classifier() const { return classifier_; }
+    // The face detector, or null for a recognizer of crops and given boxes.
+    const CascadeDetector* detector() const { return detector_.get(); }
 
     // Every face the detector finds, in the detector's order.
     // Throws: fer::error for an empty image or a recognizer without a detector.
@@ -164,24 +167,41 @@ class Recognizer {
     // are found in `gray` (the image's gray version), else the upright square clamped to the
     // image. Throws: fer::error for a box that does not overlap the image.
     FaceCrop crop_face(const ImageView& image, const ImageView& gray, const Rect& box) const {
+        std::optional<EyePair> eyes;
+        if (options_.align || options_.require_eyes) eyes = find_eye_pair(gray, box);
+        FaceCrop result = crop_face_at(
+            image, box,
+            options_.align && eyes ? std::optional<double>(eyes->roll_degrees) : std::nullopt);
+        result.eyes_found = eyes.has_value();
+        if (eyes) result.roll_degrees = eyes->roll_degrees;
+        return result;
+    }
+
+    // Both eyes in `box` of `gray`, when the recognizer has an eye detector and finds them.
+    std::optional<EyePair> find_eye_pair(const ImageView& gray, const Rect& box) const {
+        if (!eye_detector_ || gray.empty()) return std::nullopt;
+        return find_eyes(*eye_detector_, gray, box);
+    }
+
+    // The crop of `box` turned by `roll_degrees` to level eyes at that slope (a video tracker
+    // knows the slope from an earlier frame), or the upright square clamped to the image.
+    // Throws: fer::error for a box that does not overlap the image.
+    FaceCrop crop_face_at(const ImageView& image, const Rect& box,
+                          std::optional<double> roll_degrees) const {
         const Rect region = crop_region(box, image.width(), image.height());
         if (region.width < 1 || region.height < 1)
             detail::fail("face box", "one overlapping the image",
                          detail::concat(box.x, ",", box.y, " ", box.width, "x", box.height));
         FaceCrop result;
-        std::optional<EyePair> eyes;
-        if ((options_.align || options_.require_eyes) && eye_detector_ && !gray.empty())
-            eyes = find_eyes(*eye_detector_, gray, box);
-        result.eyes_found = eyes.has_value();
-        if (eyes) result.roll_degrees = eyes->roll_degrees;
-        if (eyes && options_.align) {
+        if (roll_degrees) {
             result.aligned = true;
+            result.roll_degrees = *roll_degrees;
             result.image =
                 crop_rotated(image, box.x + box.width / 2.0, box.y + box.height / 2.0,
-                             std::max(1, int(std::lround(crop_side(box)))), eyes->roll_degrees);
-            return result;
+                             std::max(1, int(std::lround(crop_side(box)))), *roll_degrees);
+        } else {
+            result.image = crop(image, region);
         }
-        result.image = crop(image, region);
         return result;
     }
 

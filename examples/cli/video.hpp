@@ -1,0 +1,189 @@
+// `fer video`: faces followed through a video stream, one JSON line per frame.
+#pragma once
+
+#include <fer/fer.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "classify.hpp"
+#include "json.hpp"
+#include "models.hpp"
+#include "timeline.hpp"
+
+namespace cli {
+
+inline double parse_real(const Arguments& args, const std::string& name, double fallback,
+                         double lowest, double highest) {
+    if (!args.flag(name)) return fallback;
+    const std::string text = args.text(name);
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(v >= lowest && v <= highest))
+        throw UsageError{"--" + name + " expects a number from " + json_number(lowest) + " to " +
+                         json_number(highest) + ", got '" + text + "'"};
+    return v;
+}
+
+inline fer::SmoothingOptions parse_smoothing(const Arguments& args) {
+    fer::SmoothingOptions s;
+    const std::string method = args.text("smoothing", "ema");
+    if (method == "ema")
+        s.method = fer::SmoothingMethod::ema;
+    else if (method == "window")
+        s.method = fer::SmoothingMethod::window;
+    else if (method == "none")
+        s.method = fer::SmoothingMethod::none;
+    else
+        throw UsageError{"--smoothing expects ema, window or none, got '" + method + "'"};
+    s.alpha = parse_real(args, "alpha", 0.15, 0.001, 1.0);
+    s.window = int(args.integer("window", 10, 1, 1000));
+    return s;
+}
+
+// "#3 happy 87%" boxes on the frame, in the expression's colour.
+inline void annotate_tracked(fer::Image& frame, const std::vector<fer::TrackedFace>& faces) {
+    const int thickness = std::max(2, std::min(frame.width(), frame.height()) / 240);
+    for (const fer::TrackedFace& f : faces) {
+        const fer::Color c = expression_colour(f.label);
+        fer::draw_rectangle(frame.mutable_view(), f.box, c, thickness);
+        char text[64];
+        std::snprintf(text, sizeof text, "#%d %s %.0f%%", f.id, fer::to_string(f.label),
+                      100.0 * f.score);
+        fer::draw_label(frame.mutable_view(), f.box, text, c, {0, 0, 0},
+                        std::clamp(frame.width() / 320, 1, 3));
+    }
+}
+
+inline int run_video(const Arguments& args,
+                     void (*parse_detection)(const Arguments&, fer::DetectionOptions&)) {
+    if (args.positional.size() != 1)
+        throw UsageError{"expected one INPUT (a .y4m file, - for standard input, or /dev/videoN)"};
+    fer::RecognizerOptions recognizer_options;
+    parse_detection(args, recognizer_options.detection);
+    recognizer_options.align = !args.flag("no-align");
+    fer::TrackerOptions tracker_options;
+    tracker_options.detect_interval = int(args.integer("detect-interval", 10, 1, 1000));
+    tracker_options.max_missed = int(args.integer("max-missed", 10, 0, 100000));
+    tracker_options.smoothing = parse_smoothing(args);
+    tracker_options.threads = recognizer_options.detection.threads;
+    const long max_frames = args.integer("max-frames", 0, 0, 1L << 40);
+    int camera_width = 640, camera_height = 480;
+    if (args.flag("camera-size")) {
+        const std::string size = args.text("camera-size");
+        if (std::sscanf(size.c_str(), "%dx%d", &camera_width, &camera_height) != 2 ||
+            camera_width < 1 || camera_height < 1)
+            throw UsageError{"--camera-size expects WxH, got '" + size + "'"};
+    }
+
+    LoadedModels models = load_models(args);
+    auto detector = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
+        args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
+    std::shared_ptr<const fer::CascadeDetector> eyes;
+    if (recognizer_options.align)
+        eyes = std::make_shared<const fer::CascadeDetector>(
+            fer::load_cascade(fer::default_eye_cascade_path()));
+    fer::FaceTracker tracker(std::make_shared<const fer::Recognizer>(
+                                 detector, std::move(models.classifier), recognizer_options, eyes),
+                             tracker_options);
+
+    const std::unique_ptr<fer::FrameSource> source =
+        fer::open_frame_source(args.positional[0], camera_width, camera_height);
+    const double fps = source->frames_per_second();
+
+    std::ofstream output_file;
+    std::unique_ptr<fer::Y4mWriter> output;
+    if (args.flag("output")) {
+        output_file.open(args.text("output"), std::ios::binary);
+        if (!output_file) fer::detail::fail(args.text("output") + ": cannot create");
+        int numerator = 25, denominator = 1;
+        if (const auto* y4m = dynamic_cast<const fer::Y4mReader*>(source.get());
+            y4m && y4m->header().rate_numerator > 0) {
+            numerator = y4m->header().rate_numerator;
+            denominator = y4m->header().rate_denominator;
+        } else if (fps > 0) {
+            numerator = std::max(1, int(std::lround(fps)));
+        }
+        output = std::make_unique<fer::Y4mWriter>(output_file, source->width(), source->height(),
+                                                  numerator, denominator);
+    }
+    std::FILE* csv = nullptr;
+    if (args.flag("csv")) {
+        csv = std::fopen(args.text("csv").c_str(), "w");
+        if (!csv) fer::detail::fail(args.text("csv") + ": cannot create");
+        std::fprintf(csv, "frame,time,id,x,y,width,height,label,score");
+        for (int c = 0; c < fer::expression_count; ++c)
+            std::fprintf(csv, ",%s", fer::to_string(fer::Expression(c)));
+        std::fprintf(csv, "\n");
+    }
+    std::map<int, TrackHistory> histories;
+
+    const auto start = std::chrono::steady_clock::now();
+    fer::Image frame;
+    std::int64_t frames = 0, face_count = 0;
+    int status = 0;
+    try {
+        while ((max_frames == 0 || frames < max_frames) && source->read(frame)) {
+            const std::vector<fer::TrackedFace>& faces = tracker.process(frame);
+            const double time = fps > 0 ? double(frames) / fps : 0.0;
+            std::string list;
+            for (const fer::TrackedFace& f : faces) {
+                JsonObject face;
+                face.number("id", f.id)
+                    .raw("box", box_json(f.box))
+                    .text("label", fer::to_string(f.label))
+                    .number("score", f.score, 4)
+                    .raw("probabilities", probabilities_json(f.probabilities));
+                list += (list.empty() ? "" : ", ") + face.str();
+                if (csv) {
+                    std::fprintf(csv, "%lld,%.3f,%d,%d,%d,%d,%d,%s,%.4f", (long long)frames, time,
+                                 f.id, f.box.x, f.box.y, f.box.width, f.box.height,
+                                 fer::to_string(f.label), f.score);
+                    for (float p : f.probabilities) std::fprintf(csv, ",%.4f", p);
+                    std::fprintf(csv, "\n");
+                }
+                if (args.flag("timeline")) {
+                    histories[f.id].frames.push_back(frames);
+                    histories[f.id].probabilities.push_back(f.probabilities);
+                }
+            }
+            JsonObject line;
+            line.number("frame", double(frames))
+                .number("time", time, 6)
+                .raw("faces", "[" + list + "]");
+            std::printf("%s\n", line.str().c_str());
+            if (output) {
+                annotate_tracked(frame, faces);
+                output->write(frame);
+            }
+            face_count += std::int64_t(faces.size());
+            ++frames;
+        }
+    } catch (const fer::error& e) {
+        // The frames before the damage are reported; the summary still follows.
+        std::fprintf(stderr, "fer video: %s\n", e.what());
+        status = 1;
+    }
+    std::fflush(stdout);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (csv) std::fclose(csv);
+    if (args.flag("timeline"))
+        fer::save_image(args.text("timeline"), draw_timeline(histories, frames, fps));
+    std::string dropped;
+    if (const auto* live = dynamic_cast<const fer::LatestFrameReader*>(source.get()))
+        dropped = ", " + std::to_string(live->dropped()) + " dropped";
+    std::fprintf(stderr, "fer video: %lld frames, %lld faces, %d tracks, %.2f s, %.1f frames/s%s\n",
+                 (long long)frames, (long long)face_count, tracker.tracks_started(), seconds,
+                 seconds > 0 ? double(frames) / seconds : 0.0, dropped.c_str());
+    return status;
+}
+
+}  // namespace cli
