@@ -66,7 +66,7 @@ TEST_CASE("text renders the font's glyphs at the requested scale") {
     CHECK_THROWS_AS(fer::draw_text(small.mutable_view(), 0, 0, "x", {}, 0), fer::error);
 }
 
-TEST_CASE("labels sit above the box, or inside it at the top edge") {
+TEST_CASE("labels sit above the box, or inside it at the top edge, and stay in the image") {
     fer::Image image(100, 60, fer::PixelFormat::rgb);
     const fer::Color green{0, 200, 0};
     fer::draw_label(image.mutable_view(), {10, 40, 50, 15}, "hi", green, {255, 255, 255}, 2);
@@ -78,4 +78,11 @@ TEST_CASE("labels sit above the box, or inside it at the top edge") {
     fer::draw_label(top.mutable_view(), {10, 5, 50, 15}, "hi", green, {255, 255, 255}, 2);
     CHECK(top.row(5)[10 * 3 + 1] == 200);
     CHECK(top.row(4)[10 * 3 + 1] == 0);
+    // "hello" at scale 2 is 5*6*2 - 2 = 58 pixels, 62 with padding: a box at x = 80 of a
+    // 100-pixel image gets its label moved left to x = 38, ending at the right edge.
+    fer::Image right(100, 60, fer::PixelFormat::rgb);
+    fer::draw_label(right.mutable_view(), {80, 40, 15, 15}, "hello", green, {255, 255, 255}, 2);
+    CHECK(right.row(22)[38 * 3 + 1] == 200);
+    CHECK(right.row(22)[37 * 3 + 1] == 0);
+    CHECK(right.row(22)[99 * 3 + 1] == 200);
 }

@@ -2,7 +2,8 @@
 # Installs what building and testing fer needs on Debian 12, and nothing that is already there.
 # Usage: tools/install-deps.sh [--test]
 #   --test  also what the tests and benchmarks need: OpenCV (fer is compared with it; the
-#           library never uses it), python3-skimage (its public-domain astronaut portrait), and
+#           library never uses it), ffmpeg (renders test video clips), python3-skimage (its
+#           public-domain astronaut portrait), and
 #           the model converters' Python modules (numpy, h5py, onnx; torch for the Keras and ONNX
 #           parity checks).
 set -euo pipefail
@@ -32,6 +33,7 @@ if [[ "${1:-}" == "--test" ]]; then
   need_package python3-h5py
   need_package python3-onnx
   need_package python3-torch
+  need_command ffmpeg ffmpeg  # renders the test clips for fer video
   need_package python3-opencv  # runs the ONNX files fer exports, for the benchmarks' parity
 fi
 

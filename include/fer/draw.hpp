@@ -131,7 +131,7 @@ inline void draw_text(const MutableImageView& image, int x, int y, std::string_v
 }
 
 // A caption for `box`: `text` in `foreground` on a filled `background` strip just above the box,
-// or just inside its top edge when there is no room above.
+// or just inside its top edge when there is no room above; shifted left to stay in the image.
 // Throws: fer::error if the image is empty or scale is not 1 to 64.
 inline void draw_label(const MutableImageView& image, const Rect& box, std::string_view text,
                        const Color& background, const Color& foreground = Color{255, 255, 255},
@@ -140,9 +140,11 @@ inline void draw_label(const MutableImageView& image, const Rect& box, std::stri
     const int pad = scale;
     const int strip_height = text_height(scale) + 2 * pad;
     const int top = box.y - strip_height >= 0 ? box.y - strip_height : box.y;
-    detail::fill_clipped(image, Rect{box.x, top, text_width(text, scale) + 2 * pad, strip_height},
-                         background);
-    draw_text(image, box.x + pad, top + pad, text, foreground, scale);
+    const int strip_width = text_width(text, scale) + 2 * pad;
+    // Moved left, as far as the image's left edge, when it would run past the right edge.
+    const int left = std::max(0, std::min(box.x, image.width() - strip_width));
+    detail::fill_clipped(image, Rect{left, top, strip_width, strip_height}, background);
+    draw_text(image, left + pad, top + pad, text, foreground, scale);
 }
 
 }  // namespace fer
