@@ -61,21 +61,30 @@ inline fer::Image draw_timeline(const std::map<int, TrackHistory>& tracks, std::
                       (long long)h.frames.front(), (long long)h.frames.back());
         fer::draw_text(view, left, top, title, {0, 0, 0}, scale);
         const int plot_top = top + line_height;
+        // 5 pixels inside the frame, so that lines at 0 and 1 stay visible.
         auto y_of = [&](float probability) {
-            return plot_top + plot_height - 1 - int(probability * (plot_height - 1) + 0.5f);
+            return plot_top + plot_height - 6 - int(probability * (plot_height - 11) + 0.5f);
         };
         fer::draw_line(view, left, y_of(0.5f), left + plot_width - 1, y_of(0.5f), {225, 225, 225});
         fer::draw_rectangle(view, {left, plot_top, plot_width, plot_height}, {120, 120, 120}, 1);
-        fer::draw_text(view, 8, plot_top, "1.0", {90, 90, 90}, scale);
-        fer::draw_text(view, 8, plot_top + plot_height - fer::text_height(scale), "0.0",
-                       {90, 90, 90}, scale);
-        for (int c = 0; c < fer::expression_count; ++c)
-            for (std::size_t i = 1; i < h.frames.size(); ++i) {
-                if (h.frames[i] != h.frames[i - 1] + 1) continue;  // unseen frames: a gap
-                fer::draw_line(view, x_of(h.frames[i - 1]), y_of(h.probabilities[i - 1][c]),
-                               x_of(h.frames[i]), y_of(h.probabilities[i][c]),
-                               expression_colour(fer::Expression(c)), 2);
+        fer::draw_text(view, 8, y_of(1.0f) - fer::text_height(scale) / 2, "1.0", {90, 90, 90},
+                       scale);
+        fer::draw_text(view, 8, y_of(0.0f) - fer::text_height(scale) / 2, "0.0", {90, 90, 90},
+                       scale);
+        for (int c = 0; c < fer::expression_count; ++c) {
+            const fer::Color colour = expression_colour(fer::Expression(c));
+            for (std::size_t i = 0; i < h.frames.size(); ++i) {
+                const bool joined_before = i > 0 && h.frames[i] == h.frames[i - 1] + 1;
+                const bool joined_after =
+                    i + 1 < h.frames.size() && h.frames[i + 1] == h.frames[i] + 1;
+                const int x1 = x_of(h.frames[i]), y1 = y_of(h.probabilities[i][c]);
+                if (joined_before)  // unseen frames leave a gap
+                    fer::draw_line(view, x_of(h.frames[i - 1]), y_of(h.probabilities[i - 1][c]), x1,
+                                   y1, colour, 2);
+                else if (!joined_after)  // a frame seen alone: a dot
+                    fer::fill_rectangle(view, {x1 - 2, y1 - 2, 5, 5}, colour);
             }
+        }
     }
     char axis[96];
     if (fps > 0)
