@@ -215,31 +215,3 @@ TEST_CASE("eyes give the roll angle of a face, and its mirror image the opposite
     }
     CHECK(with_eyes >= 2);
 }
-
-TEST_CASE("one detector shared by several threads gives every thread the same answer") {
-    const std::string default_cascade = haar_dir + "haarcascade_frontalface_default.xml";
-    if (!have(default_cascade) || !std::filesystem::exists(test::sample_photo(5))) {
-        MESSAGE("skipped: needs opencv-data and the sample photos");
-        return;
-    }
-    const fer::CascadeDetector detector(fer::load_cascade(default_cascade));
-    const fer::Image gray =
-        fer::resize_area(fer::to_gray(fer::load_image(test::sample_photo(5).string())), 640, 466);
-    const std::vector<fer::Detection> expected = detector.detect(gray);
-    REQUIRE(!expected.empty());
-    std::vector<int> mismatches(4, 0);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t)
-        threads.emplace_back([&, t] {
-            for (int run = 0; run < 3; ++run) {
-                const std::vector<fer::Detection> got = detector.detect(gray);
-                bool same = got.size() == expected.size();
-                for (std::size_t i = 0; same && i < got.size(); ++i)
-                    same =
-                        got[i].box == expected[i].box && got[i].neighbors == expected[i].neighbors;
-                mismatches[std::size_t(t)] += !same;
-            }
-        });
-    for (std::thread& t : threads) t.join();
-    for (int m : mismatches) CHECK(m == 0);
-}

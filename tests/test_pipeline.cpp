@@ -1,10 +1,9 @@
-// The recognizer: photos to labelled faces, crops, given boxes, and threads sharing one.
+// The recognizer: photos to labelled faces, crops, given boxes, batches.
 #include <fer/pipeline.hpp>
 
 #include <fer/imgproc.hpp>
 #include <fer/io.hpp>
 
-#include <thread>
 
 #include "helpers.hpp"
 
@@ -44,7 +43,7 @@ TEST_CASE("crop regions are squares around the box, enlarged by the margin, clam
                     fer::error);
 }
 
-TEST_CASE("recognize: faces on the sample photos, the same answers from several threads") {
+TEST_CASE("recognize: faces on the sample photos, the same answers in a batch") {
     const auto recognizer = default_recognizer();
     if (!recognizer) return;
     std::vector<fer::Image> photos;
@@ -57,26 +56,8 @@ TEST_CASE("recognize: faces on the sample photos, the same answers from several 
     for (const fer::Image& p : photos) expected.push_back(recognizer->recognize(p, ws));
     CHECK(expected[0].size() == 2);  // sample1: two faces
     CHECK(expected[2].size() == 5);  // sample3: three faces, a glass and a phone
-    std::vector<int> mismatches(3, 0);
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 3; ++t)
-        threads.emplace_back([&, t] {
-            fer::Recognizer::Workspace mine;
-            for (int round = 0; round < 2; ++round)
-                for (std::size_t i = 0; i < photos.size(); ++i) {
-                    const auto got = recognizer->recognize(photos[(i + std::size_t(t)) % 6], mine);
-                    const auto& want = expected[(i + std::size_t(t)) % 6];
-                    bool same = got.size() == want.size();
-                    for (std::size_t f = 0; same && f < got.size(); ++f)
-                        same = got[f].box == want[f].box &&
-                               got[f].probabilities == want[f].probabilities;
-                    mismatches[std::size_t(t)] += !same;
-                }
-        });
-    for (std::thread& t : threads) t.join();
-    for (int m : mismatches) CHECK(m == 0);
-
-    // The batch form, on two workers, gives the same faces.
+    // The batch form, on two workers, gives the same faces (threads sharing one recognizer:
+    // test_threads.cpp).
     std::vector<fer::ImageView> views(photos.begin(), photos.end());
     const auto batch = recognizer->recognize_batch(views, 2);
     REQUIRE(batch.size() == photos.size());

@@ -1,6 +1,5 @@
 // Video: YUV conversion against the BT.601 formulas, Y4M streams good and hostile, box matching,
 // smoothing, the latest-frame reader, and the tracker on a moving picture.
-#include <fer/video/latest_frame.hpp>
 #include <fer/video/match.hpp>
 #include <fer/video/smoothing.hpp>
 #include <fer/video/tracker.hpp>
@@ -55,30 +54,6 @@ void check_rejected(const std::string& stream, const std::string& words) {
     CAPTURE(stream.substr(0, 60));
     CHECK_THROWS_WITH_AS(read_all(stream), doctest::Contains(words.c_str()), fer::error);
 }
-
-// A source of `count` 8x4 gray frames, each filled with its own number, as fast as it can go.
-class CountingSource : public fer::FrameSource {
-  public:
-    CountingSource(int count, bool fail_at_end) : count_(count), fail_at_end_(fail_at_end) {}
-    bool read(fer::Image& frame) override {
-        if (made_ == count_) {
-            if (fail_at_end_) fer::detail::fail("counting source: the camera went away");
-            return false;
-        }
-        frame.reset(8, 4, fer::PixelFormat::gray);
-        std::fill(frame.data(), frame.data() + 32, std::uint8_t(made_++));  // count < 256
-        return true;
-    }
-    int width() const override { return 8; }
-    int height() const override { return 4; }
-    double frames_per_second() const override { return 0; }
-    bool live() const override { return true; }
-    std::string description() const override { return "counting"; }
-
-  private:
-    int count_, made_ = 0;
-    bool fail_at_end_;
-};
 
 }  // namespace
 
@@ -262,34 +237,6 @@ TEST_CASE("smoothing: ema and window follow their formulas and keep the sum at 1
     CHECK(none.update(b) == b);
     CHECK_THROWS_AS(fer::ProbabilitySmoother({fer::SmoothingMethod::ema, 0.0, 10}), fer::error);
     CHECK_THROWS_AS(fer::ProbabilitySmoother({fer::SmoothingMethod::window, 0.5, 0}), fer::error);
-}
-
-TEST_CASE("LatestFrameReader: newest frames in order, the rest counted as dropped") {
-    for (const bool fail_at_end : {false, true}) {
-        CAPTURE(fail_at_end);
-        fer::LatestFrameReader reader(std::make_unique<CountingSource>(250, fail_at_end));
-        CHECK(reader.live());
-        fer::Image frame;
-        int last = -1;
-        std::int64_t returned = 0;
-        bool failed = false;
-        try {
-            while (reader.read(frame)) {
-                CHECK(int(frame.data()[0]) > last);  // never an old or repeated frame
-                last = frame.data()[0];
-                ++returned;
-                std::this_thread::sleep_for(std::chrono::microseconds(300));  // a slow consumer
-            }
-        } catch (const fer::error& e) {
-            failed = true;
-            CHECK(std::string(e.what()).find("camera went away") != std::string::npos);
-        }
-        CHECK(failed == fail_at_end);
-        CHECK(last == 249);  // the newest frame is never dropped
-        CHECK(returned == reader.delivered());
-        CHECK(reader.delivered() + reader.dropped() == 250);
-        CHECK(reader.dropped() > 0);  // the consumer is slower than the source
-    }
 }
 
 TEST_CASE("FaceTracker: stable IDs on a panning picture, every frame answered") {

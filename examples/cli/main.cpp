@@ -228,6 +228,17 @@ int run_quantize(const cli::Arguments& args) {
     return 0;
 }
 
+// `own` followed by the face detector's options, as classify and video take them.
+std::vector<cli::Option> with_face_detector_options(std::vector<cli::Option> own) {
+    own.insert(own.end(),
+               {{"cascade", "FILE", "face cascade XML (default: OpenCV's frontal face cascade)"},
+                {"scale-factor", "F", "detector pyramid step (default 1.1)"},
+                {"min-neighbors", "N", "detector hits a face needs beyond N (default 3)"},
+                {"min-size", "N|WxH", "smallest face in pixels (default 30)"},
+                {"max-size", "N|WxH", "largest face in pixels (default: the whole picture)"}});
+    return own;
+}
+
 std::vector<cli::Command> commands() {
     return {
         {"info",
@@ -237,9 +248,7 @@ std::vector<cli::Command> commands() {
          "megapixels, mean_luma and luma_stddev (BT.601 luma, 0 to 255).",
          {},
          run_info},
-        {"classify",
-         "IMAGE...",
-         "Find the faces in photos and classify their expressions.",
+        {"classify", "IMAGE...", "Find the faces in photos and classify their expressions.",
          "Prints one JSON object per image: image, width, height and faces, each face with\n"
          "box [x, y, w, h], label, score (the label's probability) and probabilities (the\n"
          "seven expressions), aligned (whether the crop was turned to level the eyes) and\n"
@@ -249,22 +258,18 @@ std::vector<cli::Command> commands() {
          "both, and classified by the shipped model unless --model says otherwise. An\n"
          "unreadable image is reported on stderr and the others are still processed; the exit\n"
          "status is then 1.",
-         {cli::model_option,
-          cli::precision_option,
-          {"tta", "", "average each face with its mirror image"},
-          {"no-detect", "", "the whole image is one face (a crop)"},
-          {"no-align", "", "do not turn crops to level the eyes"},
-          {"require-eyes", "", "drop boxes without two eyes (most cascade false positives)"},
-          {"largest", "", "only the largest face of each image"},
-          {"margin", "F", "enlarge each face crop by F of its side on every side (default 0)"},
-          {"cascade", "FILE", "face cascade XML (default: OpenCV's frontal face cascade)"},
-          {"scale-factor", "F", "detector pyramid step (default 1.1)"},
-          {"min-neighbors", "N", "detector hits a face needs beyond N (default 3)"},
-          {"min-size", "N|WxH", "smallest face in pixels (default 30)"},
-          {"max-size", "N|WxH", "largest face in pixels (default: the image)"},
-          {"threads", "N", "detector threads per image (default 1)"},
-          {"annotate", "OUT", "write the picture with boxes and labels to OUT (one IMAGE)"},
-          {"annotate-dir", "DIR", "write each picture, annotated, into DIR as NAME.png"}},
+         with_face_detector_options(
+             {cli::model_option,
+              cli::precision_option,
+              {"tta", "", "average each face with its mirror image"},
+              {"no-detect", "", "the whole image is one face (a crop)"},
+              {"no-align", "", "do not turn crops to level the eyes"},
+              {"require-eyes", "", "drop boxes without two eyes (most cascade false positives)"},
+              {"largest", "", "only the largest face of each image"},
+              {"margin", "F", "enlarge each face crop by F of its side on every side (default 0)"},
+              {"threads", "N", "detector threads per image (default 1)"},
+              {"annotate", "OUT", "write the picture with boxes and labels to OUT (one IMAGE)"},
+              {"annotate-dir", "DIR", "write each picture, annotated, into DIR as NAME.png"}}),
          [](const cli::Arguments& a) { return cli::run_classify(a, parse_detection); }},
         {"detect",
          "IMAGE...",
@@ -285,9 +290,7 @@ std::vector<cli::Command> commands() {
           {"annotate", "OUT", "write the image with boxes drawn to OUT (.png or .jpg; one IMAGE)"},
           {"repeat", "N", "detect N times on the decoded image and add ms, the median time"}},
          run_detect},
-        {"video",
-         "INPUT",
-         "Follow faces and their expressions through a video stream.",
+        {"video", "INPUT", "Follow faces and their expressions through a video stream.",
          "INPUT is a Y4M file, - for a Y4M stream on standard input (for example\n"
          "  ffmpeg -i clip.mp4 -f yuv4mpegpipe - | fer video -)\n"
          "or a V4L2 camera such as /dev/video0 (YUYV capture; frames are dropped rather than\n"
@@ -297,25 +300,23 @@ std::vector<cli::Command> commands() {
          "The whole frame is searched every --detect-interval frames, and known faces near\n"
          "their last place in between. At the end a summary goes to stderr: frames, faces,\n"
          "tracks, seconds, frames per second (and dropped frames for a camera).",
-         {cli::model_option,
-          cli::precision_option,
-          {"output", "OUT.y4m", "write the frames with boxes, IDs and labels (Y4M 4:2:0)"},
-          {"csv", "FILE", "one row per frame and face: frame, time, id, box, label, score, ..."},
-          {"timeline", "FILE.png", "draw each face's probabilities over time"},
-          {"smoothing", "ema|window|none", "averaging of each face's probabilities (default ema)"},
-          {"alpha", "F", "ema: weight of the newest frame (default 0.15)"},
-          {"window", "N", "window: frames averaged (default 10)"},
-          {"detect-interval", "N", "search the whole frame every N frames (default 10)"},
-          {"max-missed", "N", "frames a face may go unseen before its track ends (default 10)"},
-          {"max-frames", "N", "stop after N frames (default: the whole stream)"},
-          {"no-align", "", "do not turn crops to level the eyes"},
-          {"camera-size", "WxH", "size to ask a camera for (default 640x480)"},
-          {"cascade", "FILE", "face cascade XML (default: OpenCV's frontal face cascade)"},
-          {"scale-factor", "F", "detector pyramid step (default 1.1)"},
-          {"min-neighbors", "N", "detector hits a face needs beyond N (default 3)"},
-          {"min-size", "N|WxH", "smallest face in pixels (default 30)"},
-          {"max-size", "N|WxH", "largest face in pixels (default: the frame)"},
-          {"threads", "N", "threads for detection and for classifying faces (default 1)"}},
+         with_face_detector_options(
+             {cli::model_option,
+              cli::precision_option,
+              {"output", "OUT.y4m", "write the frames with boxes, IDs and labels (Y4M 4:2:0)"},
+              {"csv", "FILE",
+               "one row per frame and face: frame, time, id, box, label, score, ..."},
+              {"timeline", "FILE.png", "draw each face's probabilities over time"},
+              {"smoothing", "ema|window|none",
+               "averaging of each face's probabilities (default ema)"},
+              {"alpha", "F", "ema: weight of the newest frame (default 0.15)"},
+              {"window", "N", "window: frames averaged (default 10)"},
+              {"detect-interval", "N", "search the whole frame every N frames (default 10)"},
+              {"max-missed", "N", "frames a face may go unseen before its track ends (default 10)"},
+              {"max-frames", "N", "stop after N frames (default: the whole stream)"},
+              {"no-align", "", "do not turn crops to level the eyes"},
+              {"camera-size", "WxH", "size to ask a camera for (default 640x480)"},
+              {"threads", "N", "threads for detection and for classifying faces (default 1)"}}),
          [](const cli::Arguments& a) { return cli::run_video(a, parse_detection); }},
         {"quantize",
          "IN.gguf OUT.gguf",

@@ -14,9 +14,9 @@ command -v ffmpeg >/dev/null || { echo "SKIPPED: ffmpeg is missing (tools/instal
 fail() { echo "FAILED: $*"; exit 1; }
 rm -rf "$work" && mkdir -p "$work"
 
-# 3 seconds at 25 frames/s of sample3.jpg scaled to 720 wide (three faces of 94-118 pixels).
+# 2 seconds at 25 frames/s of sample3.jpg scaled to 720 wide (three faces of 94-118 pixels).
 render() {  # render NAME FILTERS
-  ffmpeg -v error -y -loop 1 -i "$photo" -vf "scale=720:-2,$2,format=yuv420p" -frames:v 75 \
+  ffmpeg -v error -y -loop 1 -i "$photo" -vf "scale=720:-2,$2,format=yuv420p" -frames:v 50 \
     -r 25 -f yuv4mpegpipe "$work/$1.y4m" || fail "ffmpeg could not render $1"
 }
 render pan "crop=640:360:x='40+30*sin(2*PI*t/3)':y='10+8*t'"
@@ -26,7 +26,7 @@ render flicker "crop=640:360:40:10,eq=brightness='0.15*sin(2.4*n)':eval=frame,no
 
 "$fer" video "$work/pan.y4m" --output "$work/pan-out.y4m" --csv "$work/pan.csv" \
   --timeline "$work/pan-timeline.png" >"$work/pan.jsonl" 2>"$work/pan.err" || fail "fer video pan"
-grep -q "^fer video: 75 frames, .* tracks, .* frames/s$" "$work/pan.err" || fail "summary: $(cat "$work/pan.err")"
+grep -q "^fer video: 50 frames, .* tracks, .* frames/s$" "$work/pan.err" || fail "summary: $(cat "$work/pan.err")"
 ffmpeg -v error -i "$work/zoom.y4m" -f yuv4mpegpipe - | "$fer" video - >"$work/zoom.jsonl" 2>/dev/null \
   || fail "fer video - (standard input)"
 "$fer" video "$work/flicker.y4m" >"$work/flicker-ema.jsonl" 2>/dev/null || fail "fer video flicker"
@@ -38,7 +38,7 @@ import collections, csv, json, sys
 work = sys.argv[1]
 def load(name):
     rows = [json.loads(l) for l in open(f"{work}/{name}.jsonl")]
-    assert [r["frame"] for r in rows] == list(range(75)), (name, len(rows))  # every frame
+    assert [r["frame"] for r in rows] == list(range(50)), (name, len(rows))  # every frame
     return rows
 def frames_per_id(rows):
     return collections.Counter(f["id"] for r in rows for f in r["faces"])
@@ -49,11 +49,11 @@ for r in pan:
         assert set(p) == {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
         assert abs(sum(p.values()) - 1) < 1e-3 and f["label"] == max(p, key=p.get)
 # The three women stay in view all along: three IDs seen in (nearly) every frame.
-steady = [i for i, n in frames_per_id(pan).items() if n >= 72]
+steady = [i for i, n in frames_per_id(pan).items() if n >= 48]
 assert len(steady) == 3, frames_per_id(pan)
 # Zoom: the faces near the centre stay in view and keep their IDs (one leaves at the edge).
 zoom_ids = frames_per_id(load("zoom"))
-assert sum(n >= 72 for n in zoom_ids.values()) >= 2, zoom_ids
+assert sum(n >= 48 for n in zoom_ids.values()) >= 2, zoom_ids
 # Flicker and noise: raw labels change often, smoothed ones far less.
 def label_changes(rows):
     labels = collections.defaultdict(list)
@@ -74,7 +74,7 @@ PY
   || fail "the timeline is not a PNG"
 frames=$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
          -of csv=p=0 "$work/pan-out.y4m")
-[[ "$frames" == 75 ]] || fail "ffprobe reads $frames frames from the annotated Y4M, not 75"
+[[ "$frames" == 50 ]] || fail "ffprobe reads $frames frames from the annotated Y4M, not 50"
 # Frames 0 and 40 of the annotated video as PNG, for a look (boxes on faces, IDs readable).
 ffmpeg -v error -y -i "$work/pan-out.y4m" -vf "select='eq(n\,0)+eq(n\,40)',tile=1x2" \
   -frames:v 1 "$work/pan-frames.png" || fail "ffmpeg cannot decode the annotated Y4M"
@@ -83,7 +83,7 @@ ffmpeg -v error -y -i "$work/pan-out.y4m" -vf "select='eq(n\,0)+eq(n\,40)',tile=
 example=$(dirname "$fer")/examples/example_video
 if [[ -x "$example" ]]; then
   "$example" "$work/pan.y4m" >"$work/example.txt" || fail "example_video"
-  grep -q "^75 frames, 3 faces followed$" "$work/example.txt" || fail "example_video: $(tail -n 1 "$work/example.txt")"
+  grep -q "^50 frames, 3 faces followed$" "$work/example.txt" || fail "example_video: $(tail -n 1 "$work/example.txt")"
   [[ $(grep -c "^frame 0: face #[123] " "$work/example.txt") -eq 3 ]] || fail "example_video frame 0"
 fi
 

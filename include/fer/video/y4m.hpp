@@ -12,6 +12,7 @@
 // is not FRAME, or a stream that ends inside a frame throws fer::error naming the frame.
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -175,11 +176,19 @@ class Y4mReader : public FrameSource {
             detail::fail(what, "the marker FRAME",
                          detail::concat(
                              "'", marker.substr(0, std::min<std::size_t>(16, marker.size())), "'"));
-        planes_.resize(frame_bytes_);
-        in_.read(reinterpret_cast<char*>(planes_.data()), std::streamsize(frame_bytes_));
-        if (std::size_t(in_.gcount()) != frame_bytes_)
-            detail::fail(what, detail::concat(frame_bytes_, " bytes of pixels"),
-                         detail::concat(in_.gcount(), " before the stream ended"));
+        // Read in pieces, growing the buffer as data arrives: a header that promises a huge frame
+        // followed by a few bytes must not cost the whole frame's memory.
+        constexpr std::size_t piece = std::size_t{4} << 20;
+        std::size_t got = 0;
+        while (got < frame_bytes_) {
+            const std::size_t want = std::min(piece, frame_bytes_ - got);
+            if (planes_.size() < got + want) planes_.resize(got + want);
+            in_.read(reinterpret_cast<char*>(planes_.data() + got), std::streamsize(want));
+            got += std::size_t(in_.gcount());
+            if (std::size_t(in_.gcount()) != want)
+                detail::fail(what, detail::concat(frame_bytes_, " bytes of pixels"),
+                             detail::concat(got, " before the stream ended"));
+        }
         const Yuv420Layout layout{header_.width, header_.height};
         if (header_.monochrome) {
             luma_to_gray(planes_.data(), layout.width, layout.height, header_.full_range, frame);

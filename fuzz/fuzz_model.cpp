@@ -1,0 +1,25 @@
+// libFuzzer target: model files. Parse the GGUF container, build the network, and when it loads
+// run it once on a zero input in fp32 (and int8 where it has activation scales): a file that
+// passes the load-time checks must also be safe to run.
+#include <fer/model_file.hpp>
+#include <fer/network.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    try {
+        const fer::GgufFile file =
+            fer::GgufFile::parse(std::vector<std::uint8_t>(data, data + size));
+        const fer::Network net = fer::load_network(file);
+        const fer::Shape in = net.input().shape;
+        if (in.size() > 96 * 96 * 3) return 0;  // big inputs only slow the fuzzer down
+        fer::Tensor input(in);
+        fer::Network::Workspace ws;
+        net.forward(input.view(), ws, fer::Precision::fp32);
+        if (net.supports_int8()) net.forward(input.view(), ws, fer::Precision::int8);
+    } catch (const fer::error&) {
+    }
+    return 0;
+}
