@@ -4,7 +4,6 @@
 #include <fer/imgproc.hpp>
 #include <fer/io.hpp>
 
-
 #include "helpers.hpp"
 
 namespace {
