@@ -73,21 +73,21 @@ void video(benchmark::State& state, fer::Precision precision) {
     state.counters["tracks"] = tracker.tracks_started();
 }
 
-}  // namespace
+// video/640x360_4faces/<precision>/threads:<1|2>
+const bool registered = [] {
+    for (const auto& [name, precision] :
+         {std::pair{"video/640x360_4faces/fp32", fer::Precision::fp32},
+          std::pair{"video/640x360_4faces/int8", fer::Precision::int8}})
+        benchmark::RegisterBenchmark(name, video, precision)
+            ->ArgName("threads")
+            ->Arg(1)
+            ->Arg(2)
+            ->Unit(benchmark::kMillisecond)
+            ->MinTime(3.0)
+            ->UseRealTime();
+    return true;
+}();
 
-BENCHMARK_CAPTURE(video, 640x360_4faces / fp32, fer::Precision::fp32)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(3.0)
-    ->UseRealTime();
-BENCHMARK_CAPTURE(video, 640x360_4faces / int8, fer::Precision::int8)
-    ->ArgName("threads")
-    ->Arg(1)
-    ->Arg(2)
-    ->Unit(benchmark::kMillisecond)
-    ->MinTime(3.0)
-    ->UseRealTime();
+}  // namespace
 
 BENCHMARK_MAIN();
