@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <string>
@@ -47,6 +48,20 @@ class Arguments {
             throw UsageError{"--" + name + " expects a whole number from " +
                              std::to_string(lowest) + " to " + std::to_string(highest) + ", got '" +
                              value + "'"};
+        return parsed;
+    }
+
+    double real(const std::string& name, double fallback, double lowest, double highest) const {
+        if (!flag(name)) return fallback;
+        const std::string value = text(name);
+        char* end = nullptr;
+        const double parsed = std::strtod(value.c_str(), &end);
+        if (value.empty() || *end != '\0' || !(parsed >= lowest && parsed <= highest)) {
+            char range[64];
+            std::snprintf(range, sizeof range, "%g to %g", lowest, highest);
+            throw UsageError{"--" + name + " expects a number from " + range + ", got '" + value +
+                             "'"};
+        }
         return parsed;
     }
 

@@ -34,17 +34,22 @@ inline std::string box_json(const fer::Rect& r) {
            ", " + std::to_string(r.height) + "]";
 }
 
-// Boxes with "label score" on the picture, in a colour per expression.
+// One face's box and caption ("<prefix>label score"), in the expression's colour.
+inline void annotate_face(fer::Image& picture, const fer::Rect& box, fer::Expression label,
+                          float score, const std::string& prefix, int thickness, int text_scale) {
+    const fer::Color c = expression_colour(label);
+    fer::draw_rectangle(picture.mutable_view(), box, c, thickness);
+    char text[64];
+    std::snprintf(text, sizeof text, "%s%s %.0f%%", prefix.c_str(), fer::to_string(label),
+                  100.0 * score);
+    fer::draw_label(picture.mutable_view(), box, text, c, {0, 0, 0}, text_scale);
+}
+
+// Boxes with "label score" on the picture.
 inline void annotate_faces(fer::Image& photo, const std::vector<fer::FaceResult>& faces) {
     const int thickness = std::max(2, std::min(photo.width(), photo.height()) / 300);
-    for (const fer::FaceResult& f : faces) {
-        const fer::Color c = expression_colour(f.label);
-        fer::draw_rectangle(photo.mutable_view(), f.box, c, thickness);
-        char text[48];
-        std::snprintf(text, sizeof text, "%s %.0f%%", fer::to_string(f.label), 100.0 * f.score);
-        fer::draw_label(photo.mutable_view(), f.box, text, c, {0, 0, 0},
-                        std::max(2, f.box.width / 80));
-    }
+    for (const fer::FaceResult& f : faces)
+        annotate_face(photo, f.box, f.label, f.score, "", thickness, std::max(2, f.box.width / 80));
 }
 
 inline int run_classify(const Arguments& args,
@@ -55,11 +60,7 @@ inline int run_classify(const Arguments& args,
     fer::RecognizerOptions options;
     parse_detection(args, options.detection);
     options.flip = args.flag("tta");
-    const std::string margin = args.text("margin", "0");
-    char* end = nullptr;
-    options.margin = std::strtod(margin.c_str(), &end);
-    if (margin.empty() || *end != '\0' || !(options.margin >= 0 && options.margin <= 1))
-        throw UsageError{"--margin expects a number from 0 to 1, got '" + margin + "'"};
+    options.margin = args.real("margin", 0.0, 0.0, 1.0);
     const bool no_detect = args.flag("no-detect"), largest = args.flag("largest");
     options.align = !args.flag("no-align");
     options.require_eyes = args.flag("require-eyes");

@@ -20,18 +20,6 @@
 
 namespace cli {
 
-inline double parse_real(const Arguments& args, const std::string& name, double fallback,
-                         double lowest, double highest) {
-    if (!args.flag(name)) return fallback;
-    const std::string text = args.text(name);
-    char* end = nullptr;
-    const double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != '\0' || !(v >= lowest && v <= highest))
-        throw UsageError{"--" + name + " expects a number from " + json_number(lowest) + " to " +
-                         json_number(highest) + ", got '" + text + "'"};
-    return v;
-}
-
 inline fer::SmoothingOptions parse_smoothing(const Arguments& args) {
     fer::SmoothingOptions s;
     const std::string method = args.text("smoothing", "ema");
@@ -43,23 +31,17 @@ inline fer::SmoothingOptions parse_smoothing(const Arguments& args) {
         s.method = fer::SmoothingMethod::none;
     else
         throw UsageError{"--smoothing expects ema, window or none, got '" + method + "'"};
-    s.alpha = parse_real(args, "alpha", 0.15, 0.001, 1.0);
+    s.alpha = args.real("alpha", 0.15, 0.001, 1.0);
     s.window = int(args.integer("window", 10, 1, 1000));
     return s;
 }
 
-// "#3 happy 87%" boxes on the frame, in the expression's colour.
+// "#3 happy 87%" boxes on the frame.
 inline void annotate_tracked(fer::Image& frame, const std::vector<fer::TrackedFace>& faces) {
     const int thickness = std::max(2, std::min(frame.width(), frame.height()) / 240);
-    for (const fer::TrackedFace& f : faces) {
-        const fer::Color c = expression_colour(f.label);
-        fer::draw_rectangle(frame.mutable_view(), f.box, c, thickness);
-        char text[64];
-        std::snprintf(text, sizeof text, "#%d %s %.0f%%", f.id, fer::to_string(f.label),
-                      100.0 * f.score);
-        fer::draw_label(frame.mutable_view(), f.box, text, c, {0, 0, 0},
-                        std::clamp(frame.width() / 320, 1, 3));
-    }
+    for (const fer::TrackedFace& f : faces)
+        annotate_face(frame, f.box, f.label, f.score, "#" + std::to_string(f.id) + " ", thickness,
+                      std::clamp(frame.width() / 320, 1, 3));
 }
 
 inline int run_video(const Arguments& args,

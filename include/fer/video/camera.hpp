@@ -44,17 +44,12 @@ inline void yuyv_to_rgb(const std::uint8_t* src, std::size_t src_stride, int wid
                         Image& rgb) {
     rgb.reset(width, height, PixelFormat::rgb);
     const YuvToRgbCoefficients k = yuv_to_rgb_coefficients(false);
-    constexpr int half = 1 << (yuv_fraction_bits - 1);
     for (int y = 0; y < height; ++y) {
         const std::uint8_t* p = src + std::size_t(y) * src_stride;
         std::uint8_t* out = rgb.row(y);
         for (int x = 0; x < width; ++x) {
             const std::uint8_t* pair = p + 4 * (x / 2);
-            const int l = k.ky * ((x % 2 ? pair[2] : pair[0]) - k.y0) + half;
-            const int cb = pair[1] - 128, cr = pair[3] - 128;
-            out[3 * x + 0] = clamp_byte((l + k.kr_v * cr) >> yuv_fraction_bits);
-            out[3 * x + 1] = clamp_byte((l - k.kg_u * cb - k.kg_v * cr) >> yuv_fraction_bits);
-            out[3 * x + 2] = clamp_byte((l + k.kb_u * cb) >> yuv_fraction_bits);
+            ycbcr_to_rgb(x % 2 ? pair[2] : pair[0], pair[1], pair[3], k, out + 3 * x);
         }
     }
 }

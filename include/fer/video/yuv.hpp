@@ -51,6 +51,16 @@ constexpr YuvToRgbCoefficients yuv_to_rgb_coefficients(bool full_range) {
             yuv_fixed(0.714136 * cs), yuv_fixed(1.772 * cs)};
 }
 
+// One pixel: luma `y`, chroma `u`, `v` (0-255 each) -> rgb at `out`.
+inline void ycbcr_to_rgb(int y, int u, int v, const YuvToRgbCoefficients& k, std::uint8_t* out) {
+    constexpr int half = 1 << (yuv_fraction_bits - 1);
+    const int l = k.ky * (y - k.y0) + half;
+    const int cb = u - 128, cr = v - 128;
+    out[0] = clamp_byte((l + k.kr_v * cr) >> yuv_fraction_bits);
+    out[1] = clamp_byte((l - k.kg_u * cb - k.kg_v * cr) >> yuv_fraction_bits);
+    out[2] = clamp_byte((l + k.kb_u * cb) >> yuv_fraction_bits);
+}
+
 }  // namespace detail
 
 // Y, U, V planes (rows of `layout.width`, resp. chroma_width(), bytes) -> an rgb image of the
@@ -60,21 +70,14 @@ inline void yuv420_to_rgb(const std::uint8_t* y_plane, const std::uint8_t* u_pla
                           Image& rgb) {
     rgb.reset(layout.width, layout.height, PixelFormat::rgb);
     const detail::YuvToRgbCoefficients k = detail::yuv_to_rgb_coefficients(full_range);
-    constexpr int half = 1 << (detail::yuv_fraction_bits - 1);
     const int cw = layout.chroma_width();
     for (int y = 0; y < layout.height; ++y) {
         const std::uint8_t* luma = y_plane + std::size_t(y) * layout.width;
         const std::uint8_t* u = u_plane + std::size_t(y / 2) * cw;
         const std::uint8_t* v = v_plane + std::size_t(y / 2) * cw;
         std::uint8_t* out = rgb.row(y);
-        for (int x = 0; x < layout.width; ++x) {
-            const int l = k.ky * (luma[x] - k.y0) + half;
-            const int cb = u[x / 2] - 128, cr = v[x / 2] - 128;
-            out[3 * x + 0] = detail::clamp_byte((l + k.kr_v * cr) >> detail::yuv_fraction_bits);
-            out[3 * x + 1] =
-                detail::clamp_byte((l - k.kg_u * cb - k.kg_v * cr) >> detail::yuv_fraction_bits);
-            out[3 * x + 2] = detail::clamp_byte((l + k.kb_u * cb) >> detail::yuv_fraction_bits);
-        }
+        for (int x = 0; x < layout.width; ++x)
+            detail::ycbcr_to_rgb(luma[x], u[x / 2], v[x / 2], k, out + 3 * x);
     }
 }
 
