@@ -75,6 +75,26 @@ void BM_conv2d(benchmark::State& state) {
 }
 BENCHMARK(BM_conv2d)->Apply(conv_shapes);
 
+// The convolution with weights packed once (what Network runs on AVX2 CPUs) at the same shapes.
+void BM_conv2d_packed(benchmark::State& state) {
+    const fer::Conv2D conv = bench_conv(state);
+    if (!fer::PackedConv2D::worthwhile(conv)) {
+        state.SkipWithError("not used for this shape or CPU (Conv2D's direct path, or no AVX2)");
+        return;
+    }
+    const fer::PackedConv2D packed(conv);
+    const int size = int(state.range(0)), cin = conv.in_channels;
+    const fer::Tensor in = random_tensor({size, size, cin});
+    fer::Tensor out(conv.output_shape(in.shape()));
+    std::vector<float> scratch;
+    for (auto _ : state) {
+        packed.forward(in, out.mutable_view(), scratch);
+        benchmark::DoNotOptimize(out.data());
+    }
+    set_flops(state, double(out.size()) * conv.kernel_h * conv.kernel_w * cin);
+}
+BENCHMARK(BM_conv2d_packed)->Apply(conv_shapes);
+
 // The int8 convolution (input quantization, patches, int8 GEMM, float output) at the same shapes.
 void BM_conv2d_int8(benchmark::State& state) {
     const fer::Conv2D conv = bench_conv(state);

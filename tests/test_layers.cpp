@@ -1,6 +1,7 @@
 // Every layer kernel against its plain-loop reference (fer/detail/reference_layers.hpp), on odd
 // shapes with fresh random inputs.
 #include <fer/detail/reference_layers.hpp>
+#include <fer/layers/conv2d_packed.hpp>
 
 #include <cmath>
 #include <random>
@@ -140,10 +141,41 @@ TEST_CASE("conv2d (im2col + Eigen GEMM, and the 1x1 path) matches the reference"
     }
 }
 
-TEST_CASE("conv2d's direct vector path (8 or 16 outputs, few inputs) matches the reference") {
+TEST_CASE("conv2d with packed weights (the AVX2 GEMM Network uses) matches the reference") {
+    if (!fer::PackedConv2D::worthwhile(
+            random_conv(1, 1, fer::Padding::same, fer::Activation::none, 32, 32))) {
+        MESSAGE("skipped: this CPU has no AVX2 and FMA");
+        return;
+    }
     INFO("seed ", test::seed());
     std::vector<float> scratch;
-    for (int cout : {8, 16})
+    int cases = 0;
+    for (int cin : channel_counts)
+        for (int kernel : {1, 3, 5})
+            for (int stride : {1, 2})
+                for (fer::Padding padding : paddings) {
+                    // Output counts around the 16-channel panels; pixel counts around the
+                    // 6-pixel tiles (sizes 1 to 65).
+                    const int cout = test::uniform(1, 40);
+                    const fer::Conv2D conv =
+                        random_conv(kernel, stride, padding, activations[cases % 3], cin, cout);
+                    const fer::PackedConv2D packed(conv);
+                    const int h = test::uniform(kernel, 65), w = test::uniform(kernel, 13);
+                    const fer::Tensor in = random_tensor({h, w, cin});
+                    fer::Tensor out(conv.output_shape(in.shape()));
+                    packed.forward(in, out.mutable_view(), scratch);
+                    INFO("cin ", cin, " k ", kernel, " s ", stride, " in ", h, "x", w, " cout ",
+                         cout);
+                    CHECK(worst_error(out, fer::detail::conv2d_reference(conv, in)) <= 1.0);
+                    ++cases;
+                }
+    CHECK(cases == 90);
+}
+
+TEST_CASE("conv2d's direct vector path (8, 16 or 32 outputs, few inputs) matches the reference") {
+    INFO("seed ", test::seed());
+    std::vector<float> scratch;
+    for (int cout : {8, 16, 32})
         for (int cin : {1, 3, 7, 13, 16})
             for (int kernel : {3, 5})
                 for (int stride : {1, 2})
@@ -151,7 +183,7 @@ TEST_CASE("conv2d's direct vector path (8 or 16 outputs, few inputs) matches the
                         const fer::Conv2D conv =
                             random_conv(kernel, stride, padding,
                                         activations[(cin + kernel + stride) % 3], cin, cout);
-                        // Widths around multiples of the 4-pixel groups, and tiny images.
+                        // Widths around multiples of the 2- and 4-pixel groups, and tiny images.
                         const int h = test::uniform(kernel, 40), w = kernel + test::uniform(0, 9);
                         const fer::Tensor in = random_tensor({h, w, cin});
                         fer::Tensor out(conv.output_shape(in.shape()));

@@ -80,7 +80,8 @@
 //   fer/detect/default_cascade.hpp  default_face_cascade_path, default_eye_cascade_path
 //   fer/tensor.hpp     Shape, Tensor, TensorView (HWC floats)
 //   fer/layers/*.hpp   Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, softmax, add,
-//                      BatchNorm and fold_batchnorm, Int8Conv2D (the CNN engine's layers)
+//                      BatchNorm and fold_batchnorm, Int8Conv2D, PackedConv2D (the CNN engine's
+//                      layers)
 //   fer/quant.hpp      int8 semantics: quantize_per_channel, dequantize, error bounds
 //   fer/network.hpp    Network (layers with named inputs, shape checks, const forward in fp32
 //                      or int8), Precision
@@ -122,6 +123,7 @@
 #include "layers/common.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/conv2d_int8.hpp"
+#include "layers/conv2d_packed.hpp"
 #include "layers/dense.hpp"
 #include "layers/depthwise_conv2d.hpp"
 #include "layers/pool2d.hpp"

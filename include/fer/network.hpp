@@ -36,6 +36,7 @@
 #include "gguf.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/conv2d_int8.hpp"
+#include "layers/conv2d_packed.hpp"
 #include "layers/dense.hpp"
 #include "layers/depthwise_conv2d.hpp"
 #include "layers/pool2d.hpp"
@@ -77,6 +78,8 @@ class Network {
         std::vector<int> inputs;  // earlier node indices; -1 is the network input
         Shape output;
         std::shared_ptr<const Int8Conv2D> int8;  // a Conv2D's int8 form, once calibrated
+        // A Conv2D's weights packed for the AVX2 GEMM, where the CPU has it (add, set_layer).
+        std::shared_ptr<const PackedConv2D> packed;
     };
 
     // Per-thread working memory for forward().
@@ -100,8 +103,9 @@ class Network {
                              detail::concat("-1 to ", index - 1), i);
             shapes.push_back(i < 0 ? input_.shape : nodes_[std::size_t(i)].output);
         }
-        Node node{std::move(layer), std::move(inputs), Shape{}, nullptr};
+        Node node{std::move(layer), std::move(inputs), Shape{}, nullptr, nullptr};
         node.output = std::visit([&](auto& l) { return infer(l, shapes, index); }, node.layer);
+        node.packed = packed_form(node.layer);
         nodes_.push_back(std::move(node));
     }
 
@@ -137,6 +141,7 @@ class Network {
             detail::fail("replacement layer output", detail::describe(nodes_[index].output),
                          detail::describe(out));
         nodes_[index].layer = std::move(layer);
+        nodes_[index].packed = packed_form(nodes_[index].layer);
     }
 
     // Gives convolution node `index` its int8 form. Throws: fer::error if it is not a Conv2D.
@@ -186,6 +191,8 @@ class Network {
             const TensorView first = source(node.inputs[0]);
             if (node.int8 && precision == Precision::int8)
                 node.int8->forward(first, out.mutable_view(), ws.int8);
+            else if (node.packed)
+                node.packed->forward(first, out.mutable_view(), ws.scratch);
             else if (const auto* l = std::get_if<Conv2D>(&node.layer))
                 l->forward(first, out.mutable_view(), ws.scratch);
             else if (const auto* d = std::get_if<DepthwiseConv2D>(&node.layer))
@@ -214,6 +221,12 @@ class Network {
   private:
     NetworkInput input_{Shape{64, 64, 1}, 1.0f / 255.0f, {0.0f}};
     std::vector<Node> nodes_;
+
+    static std::shared_ptr<const PackedConv2D> packed_form(const Layer& layer) {
+        const auto* conv = std::get_if<Conv2D>(&layer);
+        if (!conv || !PackedConv2D::worthwhile(*conv)) return nullptr;
+        return std::make_shared<const PackedConv2D>(*conv);
+    }
 
     static void single_input(const std::vector<Shape>& shapes, int index, const char* type) {
         if (shapes.size() != 1)

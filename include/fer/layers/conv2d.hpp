@@ -76,18 +76,28 @@ struct Conv2D {
         return detail::window_output("conv2d", *this, input, out_channels);
     }
 
+    // A face model's first layers (few input channels, 8, 16 or 32 outputs): a GEMM with a tiny
+    // inner dimension spends its time gathering patches; broadcasting each input value into FMAs
+    // on the outputs is several times faster. Whether forward() does that on this CPU.
+    bool takes_direct_path() const {
+#if FER_CONV_AVX2
+        return (out_channels == 8 || out_channels == 16 || out_channels == 32) &&
+               in_channels <= 16 && !(kernel_h == 1 && kernel_w == 1) && detail::cpu_has_avx2_fma();
+#else
+        return false;
+#endif
+    }
+
     // Requires: validate() passed, out.shape == output_shape(in.shape). Never throws (scratch may
     // grow, which can throw std::bad_alloc).
     void forward(const TensorView& in, const MutableTensorView& out,
                  std::vector<float>& scratch) const {
 #if FER_CONV_AVX2
-        // A face model's first layers (few input channels, 8 or 16 outputs): a GEMM with a tiny
-        // inner dimension spends its time gathering patches; broadcasting each input value into
-        // FMAs on the outputs is several times faster.
-        if ((out_channels == 8 || out_channels == 16) && in_channels <= 16 &&
-            !(kernel_h == 1 && kernel_w == 1) && detail::cpu_has_avx2_fma())
-            return out_channels == 8 ? forward_direct_avx2<1>(in, out)
-                                     : forward_direct_avx2<2>(in, out);
+        if (takes_direct_path()) {
+            if (out_channels == 8) return forward_direct_avx2<1, 4>(in, out);
+            if (out_channels == 16) return forward_direct_avx2<2, 4>(in, out);
+            return forward_direct_avx2<4, 2>(in, out);
+        }
 #endif
         using RowMajor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
         const Shape o = out.shape;
@@ -113,19 +123,21 @@ struct Conv2D {
 
   private:
 #if FER_CONV_AVX2
-    // Output pixels four at a time along x (independent FMA chains hide the FMA latency), each
-    // with Vectors x 8 outputs in registers; taps outside the input are skipped per pixel.
-    template <int Vectors>
+    // Output pixels `Pixels` at a time along x (independent FMA chains hide the FMA latency),
+    // each with Vectors x 8 outputs in registers (Pixels x Vectors <= 8 accumulators); taps
+    // outside the input are skipped per pixel. Loops over the accumulators have constant trip
+    // counts, so that they stay in registers.
+    template <int Vectors, int Pixels>
     __attribute__((target("avx2,fma"))) void forward_direct_avx2(
         const TensorView& in, const MutableTensorView& out) const {
         const detail::AxisGeometry gy = detail::rows_geometry(*this, in.shape.height);
         const detail::AxisGeometry gx = detail::columns_geometry(*this, in.shape.width);
         const int cin = in_channels, cout = Vectors * 8;
         for (int oy = 0; oy < out.shape.height; ++oy)
-            for (int ox0 = 0; ox0 < out.shape.width; ox0 += 4) {
-                const int pixels = std::min(4, out.shape.width - ox0);
-                __m256 acc[4][Vectors];
-                for (int p = 0; p < 4; ++p)
+            for (int ox0 = 0; ox0 < out.shape.width; ox0 += Pixels) {
+                const int pixels = std::min(Pixels, out.shape.width - ox0);
+                __m256 acc[Pixels][Vectors];
+                for (int p = 0; p < Pixels; ++p)
                     for (int v = 0; v < Vectors; ++v)
                         acc[p][v] = _mm256_loadu_ps(bias.data() + 8 * v);
                 for (int ky = 0; ky < kernel_h; ++ky) {
@@ -134,9 +146,9 @@ struct Conv2D {
                     for (int kx = 0; kx < kernel_w; ++kx) {
                         const float* w = weights.data() + (std::size_t(ky) * kernel_w + kx) *
                                                               std::size_t(cin) * cout;
-                        const float* x[4];
-                        bool inside[4];
-                        for (int p = 0; p < 4; ++p) {
+                        const float* x[Pixels];
+                        bool inside[Pixels];
+                        for (int p = 0; p < Pixels; ++p) {
                             const int ix = (ox0 + p) * stride_w - gx.pad_before + kx;
                             inside[p] = p < pixels && ix >= 0 && ix < in.shape.width;
                             x[p] = inside[p] ? &in.at(iy, ix, 0) : nullptr;
@@ -145,7 +157,7 @@ struct Conv2D {
                             __m256 wv[Vectors];
                             for (int v = 0; v < Vectors; ++v)
                                 wv[v] = _mm256_loadu_ps(w + ci * cout + 8 * v);
-                            for (int p = 0; p < 4; ++p) {
+                            for (int p = 0; p < Pixels; ++p) {
                                 if (!inside[p]) continue;
                                 const __m256 xv = _mm256_broadcast_ss(x[p] + ci);
                                 for (int v = 0; v < Vectors; ++v)
@@ -154,7 +166,8 @@ struct Conv2D {
                         }
                     }
                 }
-                for (int p = 0; p < pixels; ++p) {
+                for (int p = 0; p < Pixels; ++p) {
+                    if (p >= pixels) break;
                     float* o = &out.at(oy, ox0 + p, 0);
                     for (int v = 0; v < Vectors; ++v) {
                         __m256 r = acc[p][v];
