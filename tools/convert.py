@@ -17,24 +17,14 @@ import os
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ferconvert.graph import ConversionError, FER2013_LABELS  # noqa: E402
-
-# Each source's own preprocessing, from its code: pixel * scale + offset[channel].
-DEFAULT_NORMALIZATION = {
-    # Human's emotion.ts and oarriaga's preprocess_input: (gray / 255 - 0.5) * 2.
-    "tfjs": (2.0 / 255.0, [-1.0]),
-    "keras": (2.0 / 255.0, [-1.0]),
-    # face-api's FaceFeatureExtractor: (rgb - [122.782, 117.001, 104.298]) / 255.
-    "faceapi": (1.0 / 255.0, [-122.782 / 255.0, -117.001 / 255.0, -104.298 / 255.0]),
-    "onnx": (1.0 / 255.0, None),
-}
-FACEAPI_LABELS = ["neutral", "happy", "sad", "angry", "fear", "disgust", "surprise"]
+from ferconvert import sources  # noqa: E402
+from ferconvert.graph import ConversionError  # noqa: E402
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("source", choices=["tfjs", "faceapi", "keras", "onnx"],
+    parser.add_argument("source", choices=sources.KINDS,
                         help="the kind of model file")
     parser.add_argument("model", help="the model file (model.json, manifest, .hdf5, .onnx)")
     parser.add_argument("-o", "--output", required=True, help="the GGUF file to write")
@@ -49,24 +39,10 @@ def main(argv=None):
                         help="also write the converted model as ONNX (for OpenCV's DNN module)")
     args = parser.parse_args(argv)
 
-    labels = (args.labels.split(",") if args.labels else
-              FACEAPI_LABELS if args.source == "faceapi" else FER2013_LABELS)
-    scale, offset = DEFAULT_NORMALIZATION[args.source]
-    scale = args.scale if args.scale is not None else scale
-    offset = [float(v) for v in args.offset.split(",")] if args.offset else offset
+    labels = args.labels.split(",") if args.labels else None
+    offset = [float(v) for v in args.offset.split(",")] if args.offset else None
     try:
-        if args.source == "tfjs":
-            from ferconvert import tfjs
-            model = tfjs.convert(args.model, labels, scale, offset)
-        elif args.source == "faceapi":
-            from ferconvert import faceapi
-            model = faceapi.convert(args.model, labels, scale, offset)
-        elif args.source == "keras":
-            from ferconvert import keras
-            model = keras.convert(args.model, labels, scale, offset)
-        else:
-            from ferconvert import onnx_import
-            model = onnx_import.convert(args.model, labels, scale, offset)
+        model = sources.read(args.source, args.model, labels, args.scale, offset)
         model.info.setdefault("source_file", os.path.basename(args.model))
         model.info.setdefault("converter", "tools/convert.py " + args.source)
         if args.name:

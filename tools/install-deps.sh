@@ -5,7 +5,7 @@
 #           library never uses it), ffmpeg (renders test video clips), python3-skimage (its
 #           public-domain astronaut portrait), and
 #           the model converters' Python modules (numpy, h5py, onnx; torch for the Keras and ONNX
-#           parity checks).
+#           parity checks and the training recipe, with pil and matplotlib).
 set -euo pipefail
 
 packages=()
@@ -33,6 +33,8 @@ if [[ "${1:-}" == "--test" ]]; then
   need_package python3-h5py
   need_package python3-onnx
   need_package python3-torch
+  need_package python3-pil         # tools/train.py reads the face folders
+  need_package python3-matplotlib  # tools/train.py draws its loss and accuracy curves
   need_command ffmpeg ffmpeg  # renders the test clips for fer video
   need_command clang++ clang  # libFuzzer targets and the sanitizer builds (tools/fuzz.sh, sanitize.sh)
   need_package libclang-rt-14-dev
