@@ -44,21 +44,33 @@ fer::Conv2D bench_conv(const benchmark::State& state) {
     return conv;
 }
 
-// Shapes of the shipped models' convolutions (and the mini-Xception's), for both arithmetics.
+// Shapes of the shipped models' convolutions (and the mini-Xception's), for both arithmetics:
+// input size, input channels, output channels, kernel, stride.
+const std::vector<std::vector<std::int64_t>> model_conv_shapes = {
+    {64, 1, 8, 3, 1},  // mini-Xception's first convolution of a gray 64x64 face
+    {64, 8, 8, 3, 1},     {32, 32, 64, 1, 1},
+    {16, 64, 128, 1, 1},  {32, 16, 32, 1, 2},  // strided 1x1 residual shortcut
+    {64, 1, 32, 3, 2},                         // Human: first convolution
+    {31, 32, 64, 3, 1},                        // Human: second
+    {29, 128, 128, 1, 1},                      // Human: pointwise
+    {15, 256, 256, 1, 1},                      //
+    {8, 256, 7, 3, 1},                         // Human: classifier convolution
+    {112, 3, 32, 3, 2},                        // face-api: first convolution
+    {56, 32, 32, 1, 1},                        // face-api: pointwise in block 1
+    {7, 256, 256, 1, 1},                       // face-api: pointwise in block 4
+};
+
 void conv_shapes(benchmark::internal::Benchmark* b) {
-    b->Args({64, 1, 8, 3, 1})     // mini-Xception's first convolution of a gray 64x64 face
-        ->Args({64, 8, 8, 3, 1})  //
-        ->Args({32, 32, 64, 1, 1})
-        ->Args({16, 64, 128, 1, 1})
-        ->Args({32, 16, 32, 1, 2})    // strided 1x1 residual shortcut
-        ->Args({64, 1, 32, 3, 2})     // Human: first convolution
-        ->Args({31, 32, 64, 3, 1})    // Human: second
-        ->Args({29, 128, 128, 1, 1})  // Human: pointwise
-        ->Args({15, 256, 256, 1, 1})
-        ->Args({8, 256, 7, 3, 1})     // Human: classifier convolution
-        ->Args({112, 3, 32, 3, 2})    // face-api: first convolution
-        ->Args({56, 32, 32, 1, 1})    // face-api: pointwise in block 1
-        ->Args({7, 256, 256, 1, 1});  // face-api: pointwise in block 4
+    for (const auto& shape : model_conv_shapes) b->Args(shape);
+}
+
+// The same shapes, each with a sixth argument: 0 input without negative values, 1 with.
+void int8_conv_shapes(benchmark::internal::Benchmark* b) {
+    for (std::int64_t has_negative : {0, 1})
+        for (std::vector<std::int64_t> shape : model_conv_shapes) {
+            shape.push_back(has_negative);
+            b->Args(shape);
+        }
 }
 
 void BM_conv2d(benchmark::State& state) {
@@ -96,10 +108,14 @@ void BM_conv2d_packed(benchmark::State& state) {
 BENCHMARK(BM_conv2d_packed)->Apply(conv_shapes);
 
 // The int8 convolution (input quantization, patches, int8 GEMM, float output) at the same shapes.
+// Range 5 is 1 for an input with negative values (after an add), 0 for one without (after a
+// ReLU, most layers), which the vector kernel multiplies with fewer instructions.
 void BM_conv2d_int8(benchmark::State& state) {
     const fer::Conv2D conv = bench_conv(state);
     const int size = int(state.range(0));
-    const fer::Tensor in = random_tensor({size, size, conv.in_channels});
+    fer::Tensor in = random_tensor({size, size, conv.in_channels});
+    if (state.range(5) == 0)
+        for (std::int64_t i = 0; i < in.size(); ++i) in.data()[i] = std::abs(in.data()[i]);
     const fer::Int8Conv2D int8(conv, fer::quantize_per_channel(conv.weights, conv.out_channels),
                                fer::activation_scale(1.0f));
     fer::Tensor out(conv.output_shape(in.shape()));
@@ -110,7 +126,7 @@ void BM_conv2d_int8(benchmark::State& state) {
     }
     set_flops(state, double(out.size()) * conv.kernel_h * conv.kernel_w * conv.in_channels);
 }
-BENCHMARK(BM_conv2d_int8)->Apply(conv_shapes);
+BENCHMARK(BM_conv2d_int8)->Apply(int8_conv_shapes);
 
 // args: input size, channels, kernel, stride
 void BM_depthwise_conv2d(benchmark::State& state) {
