@@ -56,6 +56,38 @@ inline void softmax(const MutableTensorView& v) {
     for (std::int64_t i = 0; i < n; ++i) v.data[i] /= total;
 }
 
+namespace detail {
+
+// The sum and its activation in one pass, with the common input counts spelled out so that each
+// loop vectorizes (a loop over a runtime number of inputs inside the element loop does not). The
+// activation is a branch-free max/min: a ReLU written as a conditional store compiled to a
+// branch per element, mispredicted on about half of them (measured: half of face-api's time).
+template <class Activate>
+void add_activated(const std::vector<TensorView>& inputs, const MutableTensorView& out,
+                   Activate activate) {
+    const std::int64_t n = out.size();
+    float* dst = out.data;
+    const float* a = inputs[0].data;
+    const float* b = inputs[1].data;
+    if (inputs.size() == 2) {
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = activate(a[i] + b[i]);
+    } else if (inputs.size() == 3) {
+        const float* c = inputs[2].data;
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = activate(a[i] + (b[i] + c[i]));
+    } else if (inputs.size() == 4) {
+        const float* c = inputs[2].data;
+        const float* d = inputs[3].data;
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = activate(a[i] + (b[i] + (c[i] + d[i])));
+    } else {
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
+        for (std::size_t k = 2; k < inputs.size(); ++k)
+            for (std::int64_t i = 0; i < n; ++i) dst[i] += inputs[k].data[i];
+        for (std::int64_t i = 0; i < n; ++i) dst[i] = activate(dst[i]);
+    }
+}
+
+}  // namespace detail
+
 // out = activation(sum of the inputs), all of one shape (residual and dense-block joins).
 // Throws: fer::error if the shapes differ or there are fewer than two inputs.
 inline void add(const std::vector<TensorView>& inputs, const MutableTensorView& out,
@@ -64,30 +96,15 @@ inline void add(const std::vector<TensorView>& inputs, const MutableTensorView& 
     for (const TensorView& t : inputs)
         if (t.shape != out.shape)
             detail::fail("add input shape", detail::describe(out.shape), detail::describe(t.shape));
-    const std::int64_t n = out.size();
-    float* dst = out.data;
-    // One pass with the common input counts spelled out, so that each loop vectorizes (a loop over
-    // a runtime number of inputs inside the element loop does not).
-    const float* a = inputs[0].data;
-    const float* b = inputs[1].data;
-    if (inputs.size() == 2) {
-        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
-    } else if (inputs.size() == 3) {
-        const float* c = inputs[2].data;
-        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + (b[i] + c[i]);
-    } else if (inputs.size() == 4) {
-        const float* c = inputs[2].data;
-        const float* d = inputs[3].data;
-        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + (b[i] + (c[i] + d[i]));
-    } else {
-        for (std::int64_t i = 0; i < n; ++i) dst[i] = a[i] + b[i];
-        for (std::size_t k = 2; k < inputs.size(); ++k)
-            for (std::int64_t i = 0; i < n; ++i) dst[i] += inputs[k].data[i];
+    switch (activation) {
+        case Activation::none:
+            return detail::add_activated(inputs, out, [](float v) { return v; });
+        case Activation::relu:
+            return detail::add_activated(inputs, out, [](float v) { return std::max(v, 0.0f); });
+        case Activation::relu6:
+            return detail::add_activated(inputs, out,
+                                         [](float v) { return std::min(std::max(v, 0.0f), 6.0f); });
     }
-    if (activation == Activation::relu)
-        for (std::int64_t i = 0; i < n; ++i) dst[i] = dst[i] > 0.0f ? dst[i] : 0.0f;
-    else if (activation == Activation::relu6)
-        for (std::int64_t i = 0; i < n; ++i) dst[i] = std::min(std::max(dst[i], 0.0f), 6.0f);
 }
 
 }  // namespace fer
