@@ -151,6 +151,8 @@ def main(argv=None):
                         "probabilities (repeatable)")
     parser.add_argument("--distill-weight", type=float, default=0.5,
                         help="share of the teachers' term in the loss (default 0.5)")
+    parser.add_argument("--teacher-flip", action="store_true",
+                        help="average each teacher over the face and its mirror image")
     parser.add_argument("--temperature", type=float, default=2.0,
                         help="softening of the teachers' and student's outputs (default 2)")
     parser.add_argument("--epochs", type=int, default=10)
@@ -279,10 +281,12 @@ def train(args):
             with torch.no_grad():
                 for start in range(0, len(train_y), INFERENCE_BATCH):
                     end = start + INFERENCE_BATCH
-                    batch = torch.from_numpy(train_x[start:end])
-                    logits = teacher(network_input(batch, teacher_model))[:, order]
-                    soft_targets[start:end] += F.softmax(logits / args.temperature, 1)
-        soft_targets /= len(args.distill)
+                    x = network_input(torch.from_numpy(train_x[start:end]), teacher_model)
+                    views = [x, torch.flip(x, dims=[3])] if args.teacher_flip else [x]
+                    for view in views:
+                        logits = teacher(view)[:, order]
+                        soft_targets[start:end] += F.softmax(logits / args.temperature, 1)
+        soft_targets /= soft_targets.sum(1, keepdim=True)
         agreement = (soft_targets.argmax(1).numpy() == train_y).mean()
         print("train.py: %d teachers, %.2f%% top-1 on the training images" %
               (len(args.distill), 100 * agreement), file=sys.stderr)

@@ -38,7 +38,7 @@ train() {  # train OUT_DIR [options]
   shift
   "$python" "$top/tools/train.py" "$data/train" --val "$data/val" --out "$out" --limit 40 \
     --epochs 2 --threads 2 --calibration-count 100 --fer "$build/fer" --init "$human" \
-    --distill "$human" --distill "$faceapi" "$@"
+    --distill "$human" --distill "$faceapi" --teacher-flip "$@"
 }
 train "$work/run" --stop-after 1
 train "$work/run" --resume
