@@ -76,6 +76,12 @@ struct Conv2D {
         return detail::window_output("conv2d", *this, input, out_channels);
     }
 
+    // A 1x1 stride-1 convolution: its patch rows are the input pixels themselves, so the float
+    // and int8 kernels read the input without gathering patches.
+    bool pointwise() const {
+        return kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1;
+    }
+
     // A face model's first layers (few input channels, 8, 16 or 32 outputs): a GEMM with a tiny
     // inner dimension spends its time gathering patches; broadcasting each input value into FMAs
     // on the outputs is several times faster. Whether forward() does that on this CPU.
@@ -104,8 +110,7 @@ struct Conv2D {
         const Eigen::Index pixels = Eigen::Index(o.height) * o.width;
         const Eigen::Index depth = Eigen::Index(kernel_h) * kernel_w * in_channels;
         const float* patches = in.data;
-        const bool pointwise = kernel_h == 1 && kernel_w == 1 && stride_h == 1 && stride_w == 1;
-        if (!pointwise) {
+        if (!pointwise()) {
             scratch.resize(std::size_t(pixels * depth));
             im2col(in, o, scratch.data());
             patches = scratch.data();

@@ -115,8 +115,7 @@ class Int8Conv2D {
     }
 
     bool reads_input_directly(const TensorView& in) const {
-        return geometry_.kernel_h == 1 && geometry_.kernel_w == 1 && geometry_.stride_h == 1 &&
-               geometry_.stride_w == 1 && in.shape.channels % 4 == 0;
+        return geometry_.pointwise() && in.shape.channels % 4 == 0;
     }
     std::size_t row_stride(const TensorView& in) const {
         return reads_input_directly(in) ? std::size_t(in.shape.channels) : std::size_t(k4_);

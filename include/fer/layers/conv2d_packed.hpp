@@ -54,7 +54,7 @@ class PackedConv2D {
         const Conv2D& g = geometry_;
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
         const float* rows = in.data;
-        if (!(g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1)) {
+        if (!g.pointwise()) {
             scratch.resize(std::size_t(pixels) * k_);
             detail::im2col(g, in.data, in.shape, out.shape, scratch.data(), std::size_t(k_));
             rows = scratch.data();
