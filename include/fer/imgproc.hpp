@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -48,10 +49,13 @@ inline Image convert(const ImageView& src, PixelFormat to) {
         } else if (from == PixelFormat::gray) {
             for (int x = 0; x < w; ++x) d[3 * x] = d[3 * x + 1] = d[3 * x + 2] = s[x];
         } else if (to == PixelFormat::gray) {
-            const int ri = src_rgb ? 0 : 2;
-            const int bi = 2 - ri;
-            for (int x = 0; x < w; ++x)
-                d[x] = detail::luma_bt601(s[3 * x + ri], s[3 * x + 1], s[3 * x + bi]);
+            // Two loops with constant channel positions, which the compiler vectorizes.
+            if (src_rgb)
+                for (int x = 0; x < w; ++x)
+                    d[x] = detail::luma_bt601(s[3 * x], s[3 * x + 1], s[3 * x + 2]);
+            else
+                for (int x = 0; x < w; ++x)
+                    d[x] = detail::luma_bt601(s[3 * x + 2], s[3 * x + 1], s[3 * x]);
         } else {
             FER_ASSERT(src_rgb != dst_rgb);
             for (int x = 0; x < w; ++x) {
@@ -383,32 +387,44 @@ inline Image crop_rotated(const ImageView& src, double cx, double cy, int side, 
     detail::require_nonempty(src, "crop_rotated");
     detail::check_image_size(side, side);
     Image out(side, side, src.format());
-    const int channels = src.channels();
     const double angle = degrees * 3.14159265358979323846 / 180.0;
     const double c = std::cos(angle), s = std::sin(angle);
-    for (int y = 0; y < side; ++y) {
-        std::uint8_t* dst = out.row(y);
-        const double dy = y + 0.5 - side / 2.0;
-        for (int x = 0; x < side; ++x, dst += channels) {
-            const double dx = x + 0.5 - side / 2.0;
-            // Source position in pixel-centre coordinates, clamped to the image.
-            const double sx =
-                std::min(std::max(cx + dx * c - dy * s - 0.5, 0.0), double(src.width() - 1));
-            const double sy =
-                std::min(std::max(cy + dx * s + dy * c - 0.5, 0.0), double(src.height() - 1));
-            const int x0 = int(sx), y0 = int(sy);
-            const int x1 = std::min(x0 + 1, src.width() - 1),
-                      y1 = std::min(y0 + 1, src.height() - 1);
-            const double fx = sx - x0, fy = sy - y0;
-            const std::uint8_t* r0 = src.row(y0);
-            const std::uint8_t* r1 = src.row(y1);
-            for (int k = 0; k < channels; ++k) {
-                const double top = r0[x0 * channels + k] * (1 - fx) + r0[x1 * channels + k] * fx;
-                const double bottom = r1[x0 * channels + k] * (1 - fx) + r1[x1 * channels + k] * fx;
-                dst[k] = std::uint8_t(std::lround(top * (1 - fy) + bottom * fy));
+    // The channel count as a constant, so that the per-pixel channel loop unrolls: this runs on
+    // every face of every video frame.
+    auto sample = [&](auto channel_count) {
+        constexpr int channels = decltype(channel_count)::value;
+        for (int y = 0; y < side; ++y) {
+            std::uint8_t* dst = out.row(y);
+            const double dy = y + 0.5 - side / 2.0;
+            for (int x = 0; x < side; ++x, dst += channels) {
+                const double dx = x + 0.5 - side / 2.0;
+                // Source position in pixel-centre coordinates, clamped to the image.
+                const double sx =
+                    std::min(std::max(cx + dx * c - dy * s - 0.5, 0.0), double(src.width() - 1));
+                const double sy =
+                    std::min(std::max(cy + dx * s + dy * c - 0.5, 0.0), double(src.height() - 1));
+                const int x0 = int(sx), y0 = int(sy);
+                const int x1 = std::min(x0 + 1, src.width() - 1),
+                          y1 = std::min(y0 + 1, src.height() - 1);
+                const double fx = sx - x0, fy = sy - y0;
+                const std::uint8_t* r0 = src.row(y0);
+                const std::uint8_t* r1 = src.row(y1);
+                for (int k = 0; k < channels; ++k) {
+                    const double top =
+                        r0[x0 * channels + k] * (1 - fx) + r0[x1 * channels + k] * fx;
+                    const double bottom =
+                        r1[x0 * channels + k] * (1 - fx) + r1[x1 * channels + k] * fx;
+                    // Round half up; the value is in [0, 255], so truncating v + 0.5 is what
+                    // std::lround gives, without the library call.
+                    dst[k] = std::uint8_t(top * (1 - fy) + bottom * fy + 0.5);
+                }
             }
         }
-    }
+    };
+    if (src.channels() == 1)
+        sample(std::integral_constant<int, 1>{});
+    else
+        sample(std::integral_constant<int, 3>{});
     return out;
 }
 
