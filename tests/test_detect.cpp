@@ -156,6 +156,40 @@ TEST_CASE("detection finds the faces of the sample photos") {
     CHECK(detector.detect(photo, tiny).empty());
 }
 
+TEST_CASE("a search spread over parts of the pyramid finds what one detect() finds") {
+    const std::string default_cascade = haar_dir + "haarcascade_frontalface_default.xml";
+    if (!have(default_cascade) || !std::filesystem::exists(test::sample_photo(3))) {
+        MESSAGE("skipped: needs opencv-data and the sample photos");
+        return;
+    }
+    const fer::CascadeDetector detector(fer::load_cascade(default_cascade));
+    const fer::Image photo = fer::to_gray(fer::load_image(test::sample_photo(3).string()));
+    fer::DetectionOptions options;
+    options.min_width = options.min_height = 30;
+    const std::vector<fer::Detection> whole = detector.detect(photo, options);
+    REQUIRE(whole.size() >= 3);
+    const std::size_t levels = detector.pyramid(photo.width(), photo.height(), options).size();
+    REQUIRE(levels > 10);
+    // Parts of random lengths, some empty, in order; the last one runs past the end.
+    std::vector<fer::Rect> hits;
+    for (std::size_t first = 0; first < levels;) {
+        const std::size_t end = first + std::size_t(test::uniform(0, 5));
+        const std::vector<fer::Rect> part = detector.level_hits(photo, options, first, end);
+        if (end == first) CHECK(part.empty());
+        hits.insert(hits.end(), part.begin(), part.end());
+        first = end;
+    }
+    const std::vector<fer::Detection> spread =
+        fer::CascadeDetector::group_hits(hits, options.min_neighbors, photo.view().bounds());
+    REQUIRE(spread.size() == whole.size());
+    for (std::size_t i = 0; i < whole.size(); ++i) {
+        CHECK(spread[i].box == whole[i].box);
+        CHECK(spread[i].neighbors == whole[i].neighbors);
+    }
+    CHECK(detector.level_hits(photo, options, levels, levels + 3).empty());
+    CHECK(detector.pyramid(20, 20, options).empty());
+}
+
 TEST_CASE("bad detection arguments give fer::error") {
     const std::string default_cascade = haar_dir + "haarcascade_frontalface_default.xml";
     if (!have(default_cascade)) {

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -124,14 +125,8 @@ class CascadeDetector {
     // Throws: fer::error for an empty image or invalid options.
     std::vector<Detection> detect(const ImageView& image,
                                   const DetectionOptions& options = {}) const {
-        std::vector<Detection> found =
-            group_rectangles(window_hits(image, options), options.min_neighbors);
-        std::vector<Detection> clipped;
-        for (Detection d : found) {
-            d.box = intersect(d.box, image.bounds());
-            if (!d.box.empty()) clipped.push_back(d);
-        }
-        return clipped;
+        return group_hits(window_hits(image, options, 0, SIZE_MAX), options.min_neighbors,
+                          image.bounds());
     }
 
     // The raw window hits before grouping, clipped to the image (what OpenCV returns with
@@ -140,9 +135,36 @@ class CascadeDetector {
     std::vector<Rect> detect_hits(const ImageView& image,
                                   const DetectionOptions& options = {}) const {
         std::vector<Rect> clipped;
-        for (const Rect& r : window_hits(image, options))
+        for (const Rect& r : window_hits(image, options, 0, SIZE_MAX))
             if (!intersect(r, image.bounds()).empty())
                 clipped.push_back(intersect(r, image.bounds()));
+        return clipped;
+    }
+
+    // One search spread over several calls (a video tracker does this, so that no frame pays for
+    // a whole search): pyramid() lists the levels detect() scans for an image of this size,
+    // biggest first; level_hits() scans levels [first, end) of them and returns their raw hits,
+    // not clipped; group_hits() groups the hits gathered from all levels as detect() does.
+    // Scanning every level of one image this way finds exactly what detect() finds.
+    // Throws: fer::error for an empty image or invalid options.
+    std::vector<detail::PyramidLevel> pyramid(int width, int height,
+                                              const DetectionOptions& options = {}) const {
+        detail::check_detection_options(options);
+        if (width < cascade_->window_width || height < cascade_->window_height) return {};
+        return detail::pyramid_levels(width, height, cascade_->window_width,
+                                      cascade_->window_height, options);
+    }
+    std::vector<Rect> level_hits(const ImageView& image, const DetectionOptions& options,
+                                 std::size_t first, std::size_t end) const {
+        return window_hits(image, options, first, end);
+    }
+    static std::vector<Detection> group_hits(const std::vector<Rect>& hits, int min_neighbors,
+                                             const Rect& bounds) {
+        std::vector<Detection> clipped;
+        for (Detection d : group_rectangles(hits, min_neighbors)) {
+            d.box = intersect(d.box, bounds);
+            if (!d.box.empty()) clipped.push_back(d);
+        }
         return clipped;
     }
 
@@ -173,18 +195,19 @@ class CascadeDetector {
         pool_->idle.push_back(std::move(w));
     }
 
-    // Every window the cascade accepts, in original image coordinates; boxes of windows that
-    // were rounded up at the image edge may reach past it.
-    std::vector<Rect> window_hits(const ImageView& image, const DetectionOptions& options) const {
-        detail::check_detection_options(options);
+    // Every window the cascade accepts on pyramid levels [first, end), in original image
+    // coordinates; boxes of windows that were rounded up at the image edge may reach past it.
+    std::vector<Rect> window_hits(const ImageView& image, const DetectionOptions& options,
+                                  std::size_t first, std::size_t end) const {
         if (image.empty()) detail::fail("detection input", "a non-empty image", "an empty one");
+        std::vector<detail::PyramidLevel> levels = pyramid(image.width(), image.height(), options);
+        end = std::min(end, levels.size());
+        if (first >= end) return {};
+        levels.erase(levels.begin() + std::ptrdiff_t(end), levels.end());
+        levels.erase(levels.begin(), levels.begin() + std::ptrdiff_t(first));
         Image converted;
         const ImageView gray =
             image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
-        const int W = cascade_->window_width, H = cascade_->window_height;
-        if (gray.width() < W || gray.height() < H) return {};
-        const std::vector<detail::PyramidLevel> levels =
-            detail::pyramid_levels(gray.width(), gray.height(), W, H, options);
 
         // Levels are independent: with several threads each takes a share of them, the biggest
         // first to whoever has the least work so far, and uses its own workspace.
