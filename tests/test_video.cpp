@@ -10,6 +10,7 @@
 #include <fer/imgproc.hpp>
 #include <fer/io.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -255,38 +256,64 @@ TEST_CASE("FaceTracker: stable IDs on a panning picture, every frame answered") 
     for (int t = 0; t < 30; ++t)  // 2 pixels a frame to the right, 1 down
         clip.push_back(fer::crop(scene, {2 * t, t, 640, 360}));
 
-    fer::TrackerOptions options;
-    options.detect_interval = 5;
-    fer::FaceTracker tracker(recognizer, options);
-    std::map<int, int> seen;  // id -> frames
-    std::map<int, fer::Rect> first_box, last_box;
-    for (const fer::Image& frame : clip) {
-        const auto& faces = tracker.process(frame);
-        std::set<int> ids;
-        for (const fer::TrackedFace& f : faces) {
-            CHECK(ids.insert(f.id).second);  // one face per ID in a frame
-            ++seen[f.id];
-            if (!first_box.count(f.id)) first_box[f.id] = f.box;
-            last_box[f.id] = f.box;
-            float sum = 0;
-            for (float p : f.probabilities) sum += p;
-            CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
-            CHECK(f.label == fer::top_expression(f.probabilities));
+    for (const bool spread : {true, false}) {
+        CAPTURE(spread);
+        fer::TrackerOptions options;
+        options.detect_interval = 5;
+        options.spread_search = spread;
+        fer::FaceTracker tracker(recognizer, options);
+        std::map<int, int> seen;  // id -> frames
+        std::map<int, fer::Rect> first_box, last_box;
+        for (const fer::Image& frame : clip) {
+            const auto& faces = tracker.process(frame);
+            std::set<int> ids;
+            for (const fer::TrackedFace& f : faces) {
+                CHECK(ids.insert(f.id).second);  // one face per ID in a frame
+                ++seen[f.id];
+                if (!first_box.count(f.id)) first_box[f.id] = f.box;
+                last_box[f.id] = f.box;
+                float sum = 0;
+                for (float p : f.probabilities) sum += p;
+                CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
+                CHECK(f.label == fer::top_expression(f.probabilities));
+            }
         }
+        CHECK(tracker.frames_processed() == 30);
+        // The three women stay in view: three IDs seen in every frame, their boxes moving with
+        // the picture (the view moves 58 right and 29 down, so the faces move left and up).
+        int steady = 0;
+        for (const auto& [id, frames] : seen)
+            if (frames == 30) {
+                ++steady;
+                CHECK(last_box[id].x - first_box[id].x == doctest::Approx(-58).epsilon(0.2));
+                CHECK(last_box[id].y - first_box[id].y == doctest::Approx(-29).epsilon(0.35));
+            }
+        CHECK(steady == 3);
     }
-    CHECK(tracker.frames_processed() == 30);
-    // The three women stay in view: three IDs seen in every frame, their boxes moving with the
-    // picture (the view moves 58 right and 29 down, so the faces move left and up).
-    int steady = 0;
-    for (const auto& [id, frames] : seen)
-        if (frames == 30) {
-            ++steady;
-            CHECK(last_box[id].x - first_box[id].x == doctest::Approx(-58).epsilon(0.2));
-            CHECK(last_box[id].y - first_box[id].y == doctest::Approx(-29).epsilon(0.35));
-        }
-    CHECK(steady == 3);
+
+    // Faces that come into view mid-stream get tracks within two detection intervals when the
+    // full search is spread over the frames, and at the next full search otherwise.
+    for (const bool spread : {true, false}) {
+        CAPTURE(spread);
+        fer::TrackerOptions options;
+        options.detect_interval = 5;
+        options.spread_search = spread;
+        fer::FaceTracker tracker(recognizer, options);
+        fer::Image empty(640, 360, fer::PixelFormat::rgb);
+        std::fill_n(empty.data(), 640 * 360 * 3, std::uint8_t{90});
+        const int arrival = 7;  // the faces appear in this frame
+        for (int t = 0; t < arrival; ++t) CHECK(tracker.process(empty).empty());
+        int found_at = -1;
+        for (int t = arrival; t < arrival + 3 * options.detect_interval && found_at < 0; ++t)
+            if (tracker.process(clip[std::size_t(t)]).size() >= 3) found_at = t;
+        REQUIRE(found_at >= 0);
+        CHECK(found_at - arrival <= (spread ? 2 : 1) * options.detect_interval);
+        CHECK(tracker.tracks_started() == 3);
+    }
 
     // A frame of another size starts over; bad options and a detector-less recognizer fail.
+    fer::FaceTracker tracker(recognizer);
+    tracker.process(clip[0]);
     const fer::Image small = fer::resize_area(clip[0], 320, 180);
     tracker.process(small);
     CHECK(tracker.active_tracks() <= 3);

@@ -297,9 +297,11 @@ std::vector<cli::Command> commands() {
          "queued when recognition falls behind). Prints one JSON object per frame: frame (from\n"
          "0), time (seconds) and faces, each with id (stable while the face is tracked), box\n"
          "[x, y, w, h], label, score and probabilities (smoothed over the track's frames).\n"
-         "The whole frame is searched every --detect-interval frames, and known faces near\n"
-         "their last place in between. At the end a summary goes to stderr: frames, faces,\n"
-         "tracks, seconds, frames per second (and dropped frames for a camera).",
+         "Known faces are looked for near their last place in every frame; new faces come\n"
+         "from a search of the whole frame, one per --detect-interval frames, spread over\n"
+         "those frames (about the same work in each; --whole-search: all at once instead).\n"
+         "At the end a summary goes to stderr: frames, faces, tracks, seconds, frames per\n"
+         "second (and dropped frames for a camera).",
          with_face_detector_options(
              {cli::model_option,
               cli::precision_option,
@@ -311,7 +313,8 @@ std::vector<cli::Command> commands() {
                "averaging of each face's probabilities (default ema)"},
               {"alpha", "F", "ema: weight of the newest frame (default 0.15)"},
               {"window", "N", "window: frames averaged (default 10)"},
-              {"detect-interval", "N", "search the whole frame every N frames (default 10)"},
+              {"detect-interval", "N", "one search of the whole frame per N frames (default 10)"},
+              {"whole-search", "", "search the whole frame at once on every Nth frame"},
               {"max-missed", "N", "frames a face may go unseen before its track ends (default 10)"},
               {"max-frames", "N", "stop after N frames (default: the whole stream)"},
               {"no-align", "", "do not turn crops to level the eyes"},

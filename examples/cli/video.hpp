@@ -53,6 +53,7 @@ inline int run_video(const Arguments& args,
     recognizer_options.align = !args.flag("no-align");
     fer::TrackerOptions tracker_options;
     tracker_options.detect_interval = int(args.integer("detect-interval", 10, 1, 1000));
+    tracker_options.spread_search = !args.flag("whole-search");
     tracker_options.max_missed = int(args.integer("max-missed", 10, 0, 100000));
     tracker_options.smoothing = parse_smoothing(args);
     tracker_options.threads = recognizer_options.detection.threads;

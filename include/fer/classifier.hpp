@@ -104,6 +104,13 @@ class ExpressionClassifier {
     }
 
     const std::vector<Network>& models() const { return models_; }
+
+    // Whether every model takes a gray face: a caller that has the gray picture already can
+    // crop from it, a third of the pixels of a colour crop.
+    bool takes_gray() const {
+        return std::all_of(models_.begin(), models_.end(),
+                           [](const Network& m) { return m.input().shape.channels == 1; });
+    }
     Precision precision() const { return precision_; }
 
     // The averaged probabilities of every model (and of the mirrored face, when `flip`), in

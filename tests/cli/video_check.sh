@@ -29,6 +29,8 @@ render flicker "crop=640:360:40:10,eq=brightness='0.15*sin(2.4*n)':eval=frame,no
 grep -q "^fer video: 50 frames, .* tracks, .* frames/s$" "$work/pan.err" || fail "summary: $(cat "$work/pan.err")"
 ffmpeg -v error -i "$work/zoom.y4m" -f yuv4mpegpipe - | "$fer" video - >"$work/zoom.jsonl" 2>/dev/null \
   || fail "fer video - (standard input)"
+"$fer" video "$work/zoom.y4m" --whole-search >"$work/zoom-whole.jsonl" 2>/dev/null \
+  || fail "fer video --whole-search"
 "$fer" video "$work/flicker.y4m" >"$work/flicker-ema.jsonl" 2>/dev/null || fail "fer video flicker"
 "$fer" video "$work/flicker.y4m" --smoothing none >"$work/flicker-raw.jsonl" 2>/dev/null \
   || fail "fer video flicker --smoothing none"
@@ -52,8 +54,9 @@ for r in pan:
 steady = [i for i, n in frames_per_id(pan).items() if n >= 48]
 assert len(steady) == 3, frames_per_id(pan)
 # Zoom: the faces near the centre stay in view and keep their IDs (one leaves at the edge).
-zoom_ids = frames_per_id(load("zoom"))
-assert sum(n >= 48 for n in zoom_ids.values()) >= 2, zoom_ids
+for name in "zoom", "zoom-whole":  # full search spread over the frames, or all at once
+    zoom_ids = frames_per_id(load(name))
+    assert sum(n >= 48 for n in zoom_ids.values()) >= 2, (name, zoom_ids)
 # Flicker and noise: raw labels change often, smoothed ones far less.
 def label_changes(rows):
     labels = collections.defaultdict(list)

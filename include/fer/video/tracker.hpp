@@ -6,13 +6,17 @@
 //       for (const fer::TrackedFace& f : tracker.process(frame))
 //           use(f.id, f.box, fer::to_string(f.label), f.probabilities);
 //
-// Every `detect_interval`-th frame the whole frame is searched for faces; in the frames between,
-// each known face is looked for only near its last box and at about its last size, which costs a
-// small fraction of a full search. Detections are assigned to tracks by box overlap (IoU, greedy),
-// a track survives `max_missed` frames without a detection and then ends; new faces start tracks
-// on full-search frames. Each face seen in a frame is classified, and its probabilities are
-// smoothed over time per track (fer/video/smoothing.hpp). Eye alignment, when the recognizer
-// aligns, is measured on full-search frames and reused in between.
+// Each known face is looked for in every frame, only near its last box and at about its last
+// size, which costs a small fraction of a search of the whole frame. New faces come from a full
+// search, one per `detect_interval` frames: by default its pyramid levels are spread over those
+// frames, about the same work in each, and its hits are grouped once the last level is scanned
+// (a face found so is confirmed near its box in the current frame before its track starts);
+// `spread_search = false` searches the whole frame at once on every interval-th frame. The first
+// frame of a stream is always searched whole. Detections are assigned to tracks by box overlap
+// (IoU, greedy); a track survives `max_missed` frames without a detection and then ends. Each
+// face seen in a frame is classified, and its probabilities are smoothed over time per track
+// (fer/video/smoothing.hpp). Eye alignment, when the recognizer aligns, is measured when a track
+// starts and once per interval after that (tracks take turns), and reused in between.
 // A tracker holds state: one per stream, used by one thread at a time. The recognizer behind it
 // may be shared with other trackers and threads.
 #pragma once
@@ -35,16 +39,20 @@
 namespace fer {
 
 struct TrackerOptions {
-    int detect_interval = 10;  // search the whole frame every Nth frame (1: every frame)
-    double match_iou = 0.3;    // least box overlap for "the same face as in the last frame"
-    int max_missed = 10;       // frames a face may go unseen before its track ends
+    int detect_interval = 10;  // one full search per N frames (1: a whole search every frame)
+    // Spread each full search over its interval's frames, so that no frame pays for a whole
+    // search (a frame's cost stays even: what live video needs); new faces show up to two
+    // intervals after they appear instead of one.
+    bool spread_search = true;
+    double match_iou = 0.3;  // least box overlap for "the same face as in the last frame"
+    int max_missed = 10;     // frames a face may go unseen before its track ends
     // Between full searches each known face is looked for near its last box: this far around it
     // (a fraction of its side, on every side), at sizes from 1/ratio to ratio times its last
     // size in steps of `search_scale_factor`, needing `search_min_neighbors` detector hits.
     // Windows on a face run deep into the cascade, so these few levels dominate the cost of a
     // tracked frame; the steps are coarser than a full search's because the size is known.
     double search_margin = 0.25;
-    double search_size_ratio = 1.25;
+    double search_size_ratio = 1.15;
     double search_scale_factor = 1.15;
     int search_min_neighbors = 1;
     SmoothingOptions smoothing;  // per-track averaging of the probabilities
@@ -98,30 +106,39 @@ class FaceTracker {
     // Throws: fer::error for an empty frame.
     const std::vector<TrackedFace>& process(const ImageView& frame) {
         detail::require_nonempty(frame, "face tracker");
-        if (frame.width() != width_ || frame.height() != height_) {
-            tracks_.clear();
-            width_ = frame.width();
-            height_ = frame.height();
-        }
+        if (frame.width() != width_ || frame.height() != height_) restart(frame);
         const ImageView gray = gray_of(frame);
-        const bool full_search = frames_ % options_.detect_interval == 0;
+        const int interval = options_.detect_interval;
+        const bool spread = options_.spread_search && interval > 1;
+        const bool whole_search =
+            stream_frames_ == 0 || (!spread && stream_frames_ % interval == 0);
         for (Track& t : tracks_) ++t.missed;
-        if (full_search) {
+        if (whole_search) {
             const std::vector<Rect> found = search_frame(gray);
             const std::vector<char> claimed = assign(found, all_tracks());
             for (std::size_t j = 0; j < found.size(); ++j)
                 if (!claimed[j]) start_track(found[j]);
         }
-        // Known faces the full search missed (its bar is higher), and every known face between
-        // full searches, are looked for near their last place.
-        std::vector<std::size_t> unseen;
-        for (std::size_t i = 0; i < tracks_.size(); ++i)
-            if (tracks_[i].missed > 0) unseen.push_back(i);
-        assign(search_near(gray, unseen), unseen);
+        // Known faces a whole search missed (its bar is higher), and every known face in the
+        // frames between, are looked for near their last place.
+        const std::vector<std::size_t> unseen = missing_tracks();
+        assign(search_near(gray, boxes_of(unseen)), unseen);
+        if (spread && stream_frames_ > 0) {
+            // The spread search's new faces, confirmed where they are now; one that turns out to
+            // be a lost known face takes up its track again.
+            const int part = int((stream_frames_ - 1) % interval);
+            const std::vector<Rect> found = search_near(gray, unknown(search_part(gray, part)));
+            const std::vector<char> claimed = assign(found, missing_tracks());
+            std::vector<Rect> left;
+            for (std::size_t j = 0; j < found.size(); ++j)
+                if (!claimed[j]) left.push_back(found[j]);
+            for (const Rect& box : unknown(left)) start_track(box);
+        }
         end_stale_tracks();
-        if (full_search) measure_eyes(gray);
-        classify_visible(frame);
+        measure_eyes(gray);
+        classify_visible(frame, gray);
         ++frames_;
+        ++stream_frames_;
         return faces_;
     }
 
@@ -135,9 +152,83 @@ class FaceTracker {
         Rect box;
         int missed = 0;  // frames since the last detection
         std::int64_t first_frame = 0;
-        std::optional<double> roll;  // eye slope from the last full search that found both eyes
+        std::optional<double> roll;  // eye slope from the last measurement that found both eyes
         ProbabilitySmoother smoother;
     };
+
+    // A frame of a new size: a new stream, with its own pyramid for the full search.
+    void restart(const ImageView& frame) {
+        tracks_.clear();
+        width_ = frame.width();
+        height_ = frame.height();
+        stream_frames_ = 0;
+        gathered_hits_.clear();
+        part_ends_ = split_pyramid();
+    }
+
+    DetectionOptions full_search_options() const {
+        DetectionOptions o = recognizer_->options().detection;
+        o.threads = options_.threads;
+        return o;
+    }
+
+    // Where each part of a spread full search ends in the pyramid's level list: contiguous runs
+    // of levels of about equal cost (the number of windows a level scans).
+    std::vector<std::size_t> split_pyramid() const {
+        const std::vector<detail::PyramidLevel> levels =
+            recognizer_->detector()->pyramid(width_, height_, full_search_options());
+        std::vector<double> cost;
+        double total = 0.0;
+        for (const detail::PyramidLevel& l : levels) {
+            cost.push_back(double(l.width) * l.height / (l.step * l.step));
+            total += cost.back();
+        }
+        const int parts = options_.detect_interval;
+        std::vector<std::size_t> ends(std::size_t(parts), 0);
+        if (levels.empty()) return ends;  // a frame smaller than the detector's window
+        double before = 0.0;
+        for (std::size_t i = 0; i < levels.size(); ++i) {
+            // A level belongs to the part its middle falls in.
+            const int part = std::min(parts - 1, int((before + cost[i] / 2) / total * parts));
+            ends[std::size_t(part)] = i + 1;
+            before += cost[i];
+        }
+        for (std::size_t p = 1; p < ends.size(); ++p) ends[p] = std::max(ends[p], ends[p - 1]);
+        return ends;
+    }
+
+    // Scans part `part` of a spread full search; on its last part, returns the faces that the
+    // hits gathered over the interval make (boxes from up to an interval ago).
+    // The faces being tracked are blanked out of the picture it scans: the search is there to
+    // find new faces, and windows on a face are the costly ones (they pass many stages), while a
+    // flat window is rejected before its first stage.
+    std::vector<Rect> search_part(const ImageView& gray, int part) {
+        const std::size_t first = part == 0 ? 0 : part_ends_[std::size_t(part - 1)];
+        const std::size_t end = part_ends_[std::size_t(part)];
+        const DetectionOptions o = full_search_options();
+        std::vector<Rect> hits;
+        if (first < end) {
+            if (blanked_.width() != gray.width() || blanked_.height() != gray.height())
+                blanked_ = Image(gray.width(), gray.height(), PixelFormat::gray);
+            for (int y = 0; y < gray.height(); ++y)
+                std::copy_n(gray.row(y), gray.width(), blanked_.row(y));
+            for (const Track& t : tracks_) {
+                if (t.missed != 0) continue;
+                const Rect box = intersect(t.box, gray.bounds());
+                for (int y = box.y; y < box.y + box.height; ++y)
+                    std::fill_n(blanked_.row(y) + box.x, box.width, std::uint8_t{128});
+            }
+            hits = recognizer_->detector()->level_hits(blanked_.view(), o, first, end);
+        }
+        gathered_hits_.insert(gathered_hits_.end(), hits.begin(), hits.end());
+        if (part + 1 < options_.detect_interval) return {};
+        std::vector<Rect> boxes;
+        for (const Detection& d :
+             CascadeDetector::group_hits(gathered_hits_, o.min_neighbors, gray.bounds()))
+            boxes.push_back(d.box);
+        gathered_hits_.clear();
+        return boxes;
+    }
 
     ImageView gray_of(const ImageView& frame) {
         if (frame.format() == PixelFormat::gray) return frame;
@@ -146,11 +237,34 @@ class FaceTracker {
     }
 
     std::vector<Rect> search_frame(const ImageView& gray) const {
-        DetectionOptions o = recognizer_->options().detection;
-        o.threads = options_.threads;
         std::vector<Rect> boxes;
-        for (const Detection& d : recognizer_->detector()->detect(gray, o)) boxes.push_back(d.box);
+        for (const Detection& d : recognizer_->detector()->detect(gray, full_search_options()))
+            boxes.push_back(d.box);
         return boxes;
+    }
+
+    // The boxes that overlap no visible track.
+    std::vector<Rect> unknown(const std::vector<Rect>& boxes) const {
+        std::vector<Rect> out;
+        for (const Rect& box : boxes)
+            if (std::none_of(tracks_.begin(), tracks_.end(), [&](const Track& t) {
+                    return t.missed == 0 && iou(t.box, box) > options_.match_iou;
+                }))
+                out.push_back(box);
+        return out;
+    }
+
+    std::vector<Rect> boxes_of(const std::vector<std::size_t>& which) const {
+        std::vector<Rect> boxes;
+        for (std::size_t i : which) boxes.push_back(tracks_[i].box);
+        return boxes;
+    }
+
+    std::vector<std::size_t> missing_tracks() const {
+        std::vector<std::size_t> missing;
+        for (std::size_t i = 0; i < tracks_.size(); ++i)
+            if (tracks_[i].missed > 0) missing.push_back(i);
+        return missing;
     }
 
     std::vector<std::size_t> all_tracks() const {
@@ -175,21 +289,20 @@ class FaceTracker {
         return claimed;
     }
 
-    // The faces of tracks `which` looked for in their neighbourhoods (TrackerOptions::search_*).
+    // The faces at `last_boxes` looked for in their neighbourhoods (TrackerOptions::search_*).
     // A face known to be there needs fewer detector hits than one found from nothing: the
     // cascade's hit count on a face flickers from frame to frame.
     std::vector<Rect> search_near(const ImageView& gray,
-                                  const std::vector<std::size_t>& which) const {
+                                  const std::vector<Rect>& last_boxes) const {
         const CascadeDetector& detector = *recognizer_->detector();
         const DetectionOptions& base = recognizer_->options().detection;
         std::vector<Rect> boxes;
-        for (std::size_t i : which) {
-            const Track& t = tracks_[i];
-            const int side = std::max(t.box.width, t.box.height);
+        for (const Rect& last : last_boxes) {
+            const int side = std::max(last.width, last.height);
             const int grow = int(std::lround(side * options_.search_margin));
-            const Rect near = intersect(Rect{t.box.x - grow, t.box.y - grow, t.box.width + 2 * grow,
-                                             t.box.height + 2 * grow},
-                                        gray.bounds());
+            const Rect near = intersect(
+                Rect{last.x - grow, last.y - grow, last.width + 2 * grow, last.height + 2 * grow},
+                gray.bounds());
             if (near.width < detector.cascade().window_width ||
                 near.height < detector.cascade().window_height)
                 continue;
@@ -240,17 +353,20 @@ class FaceTracker {
         tracks_.resize(kept);
     }
 
-    // The eye slope of each visible face; a face whose eyes are not found (a blink, glare) keeps
-    // the slope it had.
+    // The eye slope of the visible faces whose turn it is: new ones, and each face once per
+    // detection interval, faces taking turns (by ID) so that the cost spreads over the frames.
+    // A face whose eyes are not found (a blink, glare) keeps the slope it had.
     void measure_eyes(const ImageView& gray) {
         if (!recognizer_->options().align) return;
         for (Track& t : tracks_)
-            if (t.missed == 0)
+            if (t.missed == 0 && (t.first_frame == frames_ ||
+                                  (stream_frames_ + t.id) % options_.detect_interval == 0))
                 if (const auto eyes = recognizer_->find_eye_pair(gray, t.box))
                     t.roll = eyes->roll_degrees;
     }
 
-    void classify_visible(const ImageView& frame) {
+    void classify_visible(const ImageView& frame, const ImageView& gray) {
+        const ImageView source = recognizer_->classifier().takes_gray() ? gray : frame;
         std::vector<Track*> visible;
         for (Track& t : tracks_)
             if (t.missed == 0) visible.push_back(&t);
@@ -265,7 +381,7 @@ class FaceTracker {
                 Recognizer::Workspace& ws = workspaces_[worker];
                 for (std::size_t i = worker; i < visible.size(); i += workers) {
                     const FaceCrop crop =
-                        recognizer_->crop_face_at(frame, visible[i]->box, visible[i]->roll);
+                        recognizer_->crop_face_at(source, visible[i]->box, visible[i]->roll);
                     raw[i] = recognizer_->classify_face(crop.image, ws).probabilities;
                     aligned[i] = crop.aligned;
                 }
@@ -302,8 +418,12 @@ class FaceTracker {
     std::vector<Track> tracks_;
     std::vector<TrackedFace> faces_;
     Image gray_;
+    Image blanked_;  // the frame a spread search part scans
     int width_ = 0, height_ = 0;
-    std::int64_t frames_ = 0;
+    std::int64_t frames_ = 0;             // frames processed
+    std::int64_t stream_frames_ = 0;      // frames since the frame size last changed
+    std::vector<std::size_t> part_ends_;  // see split_pyramid()
+    std::vector<Rect> gathered_hits_;     // of the spread full search under way
     int next_id_ = 1;
 };
 
