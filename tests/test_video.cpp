@@ -256,12 +256,16 @@ TEST_CASE("FaceTracker: stable IDs on a panning picture, every frame answered") 
     for (int t = 0; t < 30; ++t)  // 2 pixels a frame to the right, 1 down
         clip.push_back(fer::crop(scene, {2 * t, t, 640, 360}));
 
-    for (const bool spread : {true, false}) {
-        CAPTURE(spread);
+    // Full searches every 5 frames, spread over them or whole.
+    auto options_with = [](bool spread) {
         fer::TrackerOptions options;
         options.detect_interval = 5;
         options.spread_search = spread;
-        fer::FaceTracker tracker(recognizer, options);
+        return options;
+    };
+    for (const bool spread : {true, false}) {
+        CAPTURE(spread);
+        fer::FaceTracker tracker(recognizer, options_with(spread));
         std::map<int, int> seen;  // id -> frames
         std::map<int, fer::Rect> first_box, last_box;
         for (const fer::Image& frame : clip) {
@@ -295,9 +299,7 @@ TEST_CASE("FaceTracker: stable IDs on a panning picture, every frame answered") 
     // full search is spread over the frames, and at the next full search otherwise.
     for (const bool spread : {true, false}) {
         CAPTURE(spread);
-        fer::TrackerOptions options;
-        options.detect_interval = 5;
-        options.spread_search = spread;
+        const fer::TrackerOptions options = options_with(spread);
         fer::FaceTracker tracker(recognizer, options);
         fer::Image empty(640, 360, fer::PixelFormat::rgb);
         std::fill_n(empty.data(), 640 * 360 * 3, std::uint8_t{90});
