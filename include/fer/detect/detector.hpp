@@ -125,7 +125,7 @@ class CascadeDetector {
     // Throws: fer::error for an empty image or invalid options.
     std::vector<Detection> detect(const ImageView& image,
                                   const DetectionOptions& options = {}) const {
-        return group_hits(window_hits(image, options, 0, SIZE_MAX), options.min_neighbors,
+        return group_hits(level_hits(image, options, 0, SIZE_MAX), options.min_neighbors,
                           image.bounds());
     }
 
@@ -135,7 +135,7 @@ class CascadeDetector {
     std::vector<Rect> detect_hits(const ImageView& image,
                                   const DetectionOptions& options = {}) const {
         std::vector<Rect> clipped;
-        for (const Rect& r : window_hits(image, options, 0, SIZE_MAX))
+        for (const Rect& r : level_hits(image, options, 0, SIZE_MAX))
             if (!intersect(r, image.bounds()).empty())
                 clipped.push_back(intersect(r, image.bounds()));
         return clipped;
@@ -143,8 +143,9 @@ class CascadeDetector {
 
     // One search spread over several calls (a video tracker does this, so that no frame pays for
     // a whole search): pyramid() lists the levels detect() scans for an image of this size,
-    // biggest first; level_hits() scans levels [first, end) of them and returns their raw hits,
-    // not clipped; group_hits() groups the hits gathered from all levels as detect() does.
+    // biggest first; level_hits() scans levels [first, end) of them and returns their raw hits
+    // in image coordinates, not clipped (boxes of windows rounded up at the image edge may reach
+    // past it); group_hits() groups the hits gathered from all levels as detect() does.
     // Scanning every level of one image this way finds exactly what detect() finds.
     // Throws: fer::error for an empty image or invalid options.
     std::vector<detail::PyramidLevel> pyramid(int width, int height,
@@ -156,7 +157,38 @@ class CascadeDetector {
     }
     std::vector<Rect> level_hits(const ImageView& image, const DetectionOptions& options,
                                  std::size_t first, std::size_t end) const {
-        return window_hits(image, options, first, end);
+        if (image.empty()) detail::fail("detection input", "a non-empty image", "an empty one");
+        const std::vector<detail::PyramidLevel> all =
+            pyramid(image.width(), image.height(), options);
+        end = std::min(end, all.size());
+        if (first >= end) return {};
+        const std::vector<detail::PyramidLevel> levels(all.begin() + std::ptrdiff_t(first),
+                                                       all.begin() + std::ptrdiff_t(end));
+        Image converted;
+        const ImageView gray =
+            image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+
+        // Levels are independent: with several threads each takes a share of them, the biggest
+        // first to whoever has the least work so far, and uses its own workspace.
+        const int workers = std::max(1, std::min<int>(options.threads, int(levels.size())));
+        std::vector<std::vector<std::size_t>> share(static_cast<std::size_t>(workers));
+        std::vector<double> load(static_cast<std::size_t>(workers), 0.0);
+        for (std::size_t i = 0; i < levels.size(); ++i) {  // levels come biggest first
+            const std::size_t w =
+                std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
+            share[w].push_back(i);
+            load[w] +=
+                double(levels[i].width) * levels[i].height / (levels[i].step * levels[i].step);
+        }
+        std::vector<std::vector<Rect>> found(static_cast<std::size_t>(workers));
+        auto work = [&](std::size_t w) { scan_levels(gray, levels, share[w], found[w]); };
+        std::vector<std::thread> pool;
+        for (std::size_t w = 1; w < share.size(); ++w) pool.emplace_back(work, w);
+        work(0);
+        for (std::thread& t : pool) t.join();
+        std::vector<Rect> hits;
+        for (const std::vector<Rect>& f : found) hits.insert(hits.end(), f.begin(), f.end());
+        return hits;
     }
     static std::vector<Detection> group_hits(const std::vector<Rect>& hits, int min_neighbors,
                                              const Rect& bounds) {
@@ -193,43 +225,6 @@ class CascadeDetector {
     void return_workspace(std::unique_ptr<detail::DetectorWorkspace> w) const {
         const std::lock_guard<std::mutex> lock(pool_->mutex);
         pool_->idle.push_back(std::move(w));
-    }
-
-    // Every window the cascade accepts on pyramid levels [first, end), in original image
-    // coordinates; boxes of windows that were rounded up at the image edge may reach past it.
-    std::vector<Rect> window_hits(const ImageView& image, const DetectionOptions& options,
-                                  std::size_t first, std::size_t end) const {
-        if (image.empty()) detail::fail("detection input", "a non-empty image", "an empty one");
-        std::vector<detail::PyramidLevel> levels = pyramid(image.width(), image.height(), options);
-        end = std::min(end, levels.size());
-        if (first >= end) return {};
-        levels.erase(levels.begin() + std::ptrdiff_t(end), levels.end());
-        levels.erase(levels.begin(), levels.begin() + std::ptrdiff_t(first));
-        Image converted;
-        const ImageView gray =
-            image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
-
-        // Levels are independent: with several threads each takes a share of them, the biggest
-        // first to whoever has the least work so far, and uses its own workspace.
-        const int workers = std::max(1, std::min<int>(options.threads, int(levels.size())));
-        std::vector<std::vector<std::size_t>> share(static_cast<std::size_t>(workers));
-        std::vector<double> load(static_cast<std::size_t>(workers), 0.0);
-        for (std::size_t i = 0; i < levels.size(); ++i) {  // levels come biggest first
-            const std::size_t w =
-                std::size_t(std::min_element(load.begin(), load.end()) - load.begin());
-            share[w].push_back(i);
-            load[w] +=
-                double(levels[i].width) * levels[i].height / (levels[i].step * levels[i].step);
-        }
-        std::vector<std::vector<Rect>> found(static_cast<std::size_t>(workers));
-        auto work = [&](std::size_t w) { scan_levels(gray, levels, share[w], found[w]); };
-        std::vector<std::thread> pool;
-        for (std::size_t w = 1; w < share.size(); ++w) pool.emplace_back(work, w);
-        work(0);
-        for (std::thread& t : pool) t.join();
-        std::vector<Rect> hits;
-        for (const std::vector<Rect>& f : found) hits.insert(hits.end(), f.begin(), f.end());
-        return hits;
     }
 
     // Scans the listed pyramid levels, appending accepted windows in image coordinates.

@@ -222,12 +222,10 @@ class FaceTracker {
         }
         gathered_hits_.insert(gathered_hits_.end(), hits.begin(), hits.end());
         if (part + 1 < options_.detect_interval) return {};
-        std::vector<Rect> boxes;
-        for (const Detection& d :
-             CascadeDetector::group_hits(gathered_hits_, o.min_neighbors, gray.bounds()))
-            boxes.push_back(d.box);
+        const std::vector<Detection> found =
+            CascadeDetector::group_hits(gathered_hits_, o.min_neighbors, gray.bounds());
         gathered_hits_.clear();
-        return boxes;
+        return boxes_of(found);
     }
 
     ImageView gray_of(const ImageView& frame) {
@@ -237,9 +235,12 @@ class FaceTracker {
     }
 
     std::vector<Rect> search_frame(const ImageView& gray) const {
+        return boxes_of(recognizer_->detector()->detect(gray, full_search_options()));
+    }
+
+    static std::vector<Rect> boxes_of(const std::vector<Detection>& detections) {
         std::vector<Rect> boxes;
-        for (const Detection& d : recognizer_->detector()->detect(gray, full_search_options()))
-            boxes.push_back(d.box);
+        for (const Detection& d : detections) boxes.push_back(d.box);
         return boxes;
     }
 
