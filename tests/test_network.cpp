@@ -278,8 +278,11 @@ TEST_CASE(
     "int8 calibration evens out depthwise -> convolution channels: same function, less "
     "int8 error") {
     INFO("seed ", test::seed());
-    // A depthwise layer whose 40 channels span four orders of magnitude (as trained networks'
-    // do after batchnorm folding) feeding a 1x1 convolution computed in int8.
+    // A depthwise layer whose 40 channels span four orders of magnitude feeding a 1x1
+    // convolution computed in int8 whose weights make up for it, so that every channel matters
+    // (as in trained networks after batchnorm folding): one activation scale for all 40
+    // channels rounds the narrow ones away.
+    auto channel_gain = [](std::size_t c) { return float(std::pow(10.0, double(c) / 10.0)); };
     fer::Network net;
     net.set_input({fer::Shape{12, 12, 3}, 1.0f / 255.0f, {0.0f, 0.0f, 0.0f}});
     net.add(conv(3, 1, 3, 40, fer::Activation::relu), {-1});  // 0: 27 taps, stays fp32
@@ -288,23 +291,31 @@ TEST_CASE(
     dw.padding = fer::Padding::same;
     dw.weights = random_values(9 * 40, 0.5f);
     dw.bias = random_values(40, 0.1f);
-    for (std::size_t i = 0; i < dw.weights.size(); ++i)
-        dw.weights[i] *= float(std::pow(10.0, double(i % 40) / 10.0));
-    net.add(dw, {0});                                         // 1
-    net.add(conv(1, 1, 40, 16, fer::Activation::relu), {1});  // 2: int8
-    net.add(fer::GlobalAveragePool{}, {2});                   // 3
+    for (std::size_t i = 0; i < dw.weights.size(); ++i) dw.weights[i] *= channel_gain(i % 40);
+    for (std::size_t c = 0; c < 40; ++c) dw.bias[c] *= channel_gain(c);
+    net.add(dw, {0});  // 1
+    fer::Conv2D pointwise = conv(1, 1, 40, 16, fer::Activation::relu);
+    for (std::size_t i = 0; i < pointwise.weights.size(); ++i)
+        pointwise.weights[i] /= channel_gain(i / 16);
+    net.add(pointwise, {1});                 // 2: int8
+    net.add(fer::GlobalAveragePool{}, {2});  // 3
     std::vector<fer::Tensor> samples;
     for (int i = 0; i < 20; ++i) samples.push_back(random_input(net.input().shape));
 
     fer::Network equalized = net;
     fer::detail::equalize_depthwise_pairs(equalized, samples);
-    // The same function in fp32.
+    // The same function in fp32, up to float rounding: an output sums 40 terms spanning four
+    // decades, some of which cancel, so its rounding error is relative to the largest outputs,
+    // not to itself.
     fer::Network::Workspace ws, ws2;
     for (const fer::Tensor& s : samples) {
         const fer::Tensor& a = net.forward(s, ws);
         const fer::Tensor& b = equalized.forward(s, ws2);
+        float largest = 0.0f;
         for (std::int64_t i = 0; i < a.size(); ++i)
-            CHECK(b.data()[i] == doctest::Approx(a.data()[i]).epsilon(1e-4).scale(1e-3));
+            largest = std::max(largest, std::abs(a.data()[i]));
+        for (std::int64_t i = 0; i < a.size(); ++i)
+            CHECK(std::abs(b.data()[i] - a.data()[i]) <= 1e-4f * largest);
     }
     // Each channel's range now equals the range of the weights that read it.
     const auto& layer = std::get<fer::Conv2D>(equalized.nodes()[2].layer);
@@ -339,5 +350,5 @@ TEST_CASE(
     }
     MESSAGE("int8 error, sum over 20 inputs: ", error_plain, " plain, ", error_equalized,
             " equalized");
-    CHECK(error_equalized < 0.8 * error_plain);  // 0.1-0.6 seen over 60 random networks
+    CHECK(error_equalized < 0.25 * error_plain);  // 0.001-0.02 seen over 100 random networks
 }
