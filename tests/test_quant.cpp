@@ -2,6 +2,7 @@
 #include <fer/layers/conv2d_int8.hpp>
 #include <fer/quant.hpp>
 
+#include <cfloat>
 #include <random>
 
 #include "helpers.hpp"
@@ -31,7 +32,9 @@ TEST_CASE("per-channel int8 weights stay within half a scale of the originals") 
             worst = std::max(
                 worst, std::abs(double(w[i]) - back[i]) / q.scales[i % std::size_t(channels)]);
         }
-        CHECK(worst <= fer::max_weight_error_in_scales + 1e-6);
+        // Plus float rounding: w / scale and q * scale are each rounded at magnitudes up to 127
+        // scales, half an ulp of 127 each (seed 208974 measured 0.500004).
+        CHECK(worst <= fer::max_weight_error_in_scales + 127 * double(FLT_EPSILON));
         // The largest weight of each channel maps to +-127 exactly.
         for (int c = 0; c < channels; ++c) {
             int largest = 0;
