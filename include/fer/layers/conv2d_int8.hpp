@@ -7,8 +7,9 @@
 // as in the fp32 network. Two kernels compute identical results: a plain loop over the weights as
 // quantized, and an AVX2 kernel over repacked weights (4 output pixels x 16 output channels of
 // int32 sums in registers). vpmaddubsw multiplies unsigned by signed bytes: an input with no
-// negative value (most are ReLU outputs) goes in as it is; otherwise vpsign moves each input's
-// sign onto the weight first, three more instructions per step, exact because no value is -128.
+// negative value (ReLU outputs) goes in as it is; otherwise the kernel multiplies |x| (taken in
+// one pass before it) by the weight with x's sign (vpsign, two more instructions per step),
+// exact because no value is -128.
 #pragma once
 
 #include <cmath>
@@ -23,9 +24,10 @@ namespace fer {
 
 class Int8Conv2D {
   public:
-    // Per-thread buffers: the quantized input and its patch rows.
+    // Per-thread buffers: the quantized input, its patch rows, and their magnitudes (|x|, for
+    // the AVX2 kernel on inputs with negative values).
     struct Scratch {
-        std::vector<std::int8_t> input, patches;
+        std::vector<std::int8_t> input, patches, magnitudes;
     };
 
     // `weights` are conv's weights quantized per output channel (quantize_per_channel, or read
@@ -73,8 +75,9 @@ class Int8Conv2D {
         if (detail::cpu_has_avx2_fma()) {
             bool has_negative = false;
             const std::int8_t* rows = prepare_avx2(in, out.shape, s, has_negative);
-            return has_negative ? gemm_avx2<true>(rows, row_stride(in), out)
-                                : gemm_avx2<false>(rows, row_stride(in), out);
+            const std::size_t stride = row_stride(in);
+            if (!has_negative) return gemm_avx2<false>(rows, nullptr, stride, out);
+            return gemm_avx2<true>(rows, magnitudes_avx2(rows, stride, out.shape, s), stride, out);
         }
 #endif
         forward_plain(in, out, s);
@@ -161,31 +164,59 @@ class Int8Conv2D {
         return patch_rows(in, o, s);
     }
 
+    // |x| of every patch row byte, computed once here rather than once per output channel block
+    // in the kernel (one instruction fewer per step there, where the vector ALUs are the limit).
+    __attribute__((target("avx2,fma"))) const std::int8_t* magnitudes_avx2(const std::int8_t* rows,
+                                                                           std::size_t stride,
+                                                                           const Shape& o,
+                                                                           Scratch& s) const {
+        const std::size_t n = std::size_t(o.height) * o.width * stride;
+        s.magnitudes.resize(n);
+        std::size_t i = 0;
+        for (; i + 32 <= n; i += 32)
+            _mm256_storeu_si256(
+                reinterpret_cast<__m256i*>(s.magnitudes.data() + i),
+                _mm256_abs_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + i))));
+        for (; i < n; ++i) s.magnitudes[i] = std::int8_t(std::abs(rows[i]));  // never -128
+        return s.magnitudes.data();
+    }
+
+    // `magnitudes`: |rows|, where SignedInput.
     template <bool SignedInput>
-    __attribute__((target("avx2,fma"))) void gemm_avx2(const std::int8_t* rows, std::size_t stride,
+    __attribute__((target("avx2,fma"))) void gemm_avx2(const std::int8_t* rows,
+                                                       const std::int8_t* magnitudes,
+                                                       std::size_t stride,
                                                        const MutableTensorView& out) const {
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
         const __m256i ones = _mm256_set1_epi16(1);
         const std::size_t block_bytes = std::size_t(k4_) * 8;
         for (std::int64_t p0 = 0; p0 < pixels; p0 += 4) {
             const int count = int(std::min<std::int64_t>(4, pixels - p0));
-            const std::int8_t* a[4];
-            for (int r = 0; r < 4; ++r)  // missing rows repeat the last one; never stored
-                a[r] = rows + std::size_t(p0 + std::min(r, count - 1)) * stride;
+            const std::int8_t *a[4], *m[4];
+            for (int r = 0; r < 4; ++r) {  // missing rows repeat the last one; never stored
+                const std::size_t offset = std::size_t(p0 + std::min(r, count - 1)) * stride;
+                a[r] = rows + offset;
+                m[r] = SignedInput ? magnitudes + offset : a[r];
+            }
             for (int nb = 0; nb < n16_ / 8; nb += 2) {
                 const std::int8_t* w0 = packed_.data() + std::size_t(nb) * block_bytes;
                 const std::int8_t* w1 = w0 + block_bytes;
                 __m256i acc[4][2];
+#pragma GCC unroll 4
                 for (int r = 0; r < 4; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
                 for (int k = 0; k < k4_; k += 4, w0 += 32, w1 += 32) {
                     const __m256i b0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w0));
                     const __m256i b1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w1));
+                    // Unrolled at every optimization level: a rolled loop indexes acc at run
+                    // time and so keeps it in memory (gcc -O2 does not unroll it by itself).
+#pragma GCC unroll 4
                     for (int r = 0; r < 4; ++r) {
-                        std::int32_t four;
+                        std::int32_t four, four_magnitudes;
                         std::memcpy(&four, a[r] + k, 4);
+                        std::memcpy(&four_magnitudes, m[r] + k, 4);
                         const __m256i x = _mm256_set1_epi32(four);
                         // |x| * (w with x's sign) = x * w; for x >= 0 that is x * w as it is.
-                        const __m256i magnitude = SignedInput ? _mm256_sign_epi8(x, x) : x;
+                        const __m256i magnitude = _mm256_set1_epi32(four_magnitudes);
                         const __m256i c0 = SignedInput ? _mm256_sign_epi8(b0, x) : b0;
                         const __m256i c1 = SignedInput ? _mm256_sign_epi8(b1, x) : b1;
                         acc[r][0] = _mm256_add_epi32(
@@ -196,12 +227,21 @@ class Int8Conv2D {
                             _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, c1), ones));
                     }
                 }
-                for (int r = 0; r < 4; ++r)  // a constant trip count keeps acc in registers
-                    for (int h = 0; h < 2 && r < count; ++h) {
+                // The sums leave registers through a small buffer: an epilogue that reads
+                // acc[r][h] under runtime bounds makes the compiler keep acc in memory inside
+                // the k loop above (spills and moves measured at half the kernel's speed).
+                alignas(32) std::int32_t sums[4][16];
+#pragma GCC unroll 4
+                for (int r = 0; r < 4; ++r)
+                    for (int h = 0; h < 2; ++h)
+                        _mm256_store_si256(reinterpret_cast<__m256i*>(&sums[r][h * 8]), acc[r][h]);
+                for (int r = 0; r < count; ++r)
+                    for (int h = 0; h < 2; ++h) {
                         const int n0 = (nb + h) * 8;
                         if (n0 >= n_) break;
                         const __m256 y = detail::activate_avx2(
-                            _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc[r][h]),
+                            _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_load_si256(
+                                                reinterpret_cast<const __m256i*>(&sums[r][h * 8]))),
                                             _mm256_loadu_ps(output_scale_.data() + n0),
                                             _mm256_loadu_ps(bias_.data() + n0)),
                             geometry_.activation);
