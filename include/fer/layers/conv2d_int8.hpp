@@ -196,7 +196,7 @@ class Int8Conv2D {
             for (int r = 0; r < 4; ++r) {  // missing rows repeat the last one; never stored
                 const std::size_t offset = std::size_t(p0 + std::min(r, count - 1)) * stride;
                 a[r] = rows + offset;
-                m[r] = SignedInput ? magnitudes + offset : a[r];
+                m[r] = SignedInput ? magnitudes + offset : nullptr;
             }
             for (int nb = 0; nb < n16_ / 8; nb += 2) {
                 const std::int8_t* w0 = packed_.data() + std::size_t(nb) * block_bytes;
@@ -211,12 +211,15 @@ class Int8Conv2D {
                     // time and so keeps it in memory (gcc -O2 does not unroll it by itself).
 #pragma GCC unroll 4
                     for (int r = 0; r < 4; ++r) {
-                        std::int32_t four, four_magnitudes;
+                        std::int32_t four;
                         std::memcpy(&four, a[r] + k, 4);
-                        std::memcpy(&four_magnitudes, m[r] + k, 4);
                         const __m256i x = _mm256_set1_epi32(four);
                         // |x| * (w with x's sign) = x * w; for x >= 0 that is x * w as it is.
-                        const __m256i magnitude = _mm256_set1_epi32(four_magnitudes);
+                        __m256i magnitude = x;
+                        if constexpr (SignedInput) {
+                            std::memcpy(&four, m[r] + k, 4);
+                            magnitude = _mm256_set1_epi32(four);
+                        }
                         const __m256i c0 = SignedInput ? _mm256_sign_epi8(b0, x) : b0;
                         const __m256i c1 = SignedInput ? _mm256_sign_epi8(b1, x) : b1;
                         acc[r][0] = _mm256_add_epi32(
