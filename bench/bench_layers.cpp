@@ -107,7 +107,8 @@ void BM_conv2d_packed(benchmark::State& state) {
 }
 BENCHMARK(BM_conv2d_packed)->Apply(conv_shapes);
 
-// The int8 convolution (input quantization, patches, int8 GEMM, float output) at the same shapes.
+// The int8 convolution (patches, per-row input quantization, int8 GEMM, float output) at the same
+// shapes.
 // Range 5 is 1 for an input with negative values (after an add), 0 for one without (after a
 // ReLU, most layers), which the vector kernel multiplies with fewer instructions.
 void BM_conv2d_int8(benchmark::State& state) {
@@ -116,8 +117,7 @@ void BM_conv2d_int8(benchmark::State& state) {
     fer::Tensor in = random_tensor({size, size, conv.in_channels});
     if (state.range(5) == 0)
         for (std::int64_t i = 0; i < in.size(); ++i) in.data()[i] = std::abs(in.data()[i]);
-    const fer::Int8Conv2D int8(conv, fer::quantize_per_channel(conv.weights, conv.out_channels),
-                               fer::activation_scale(1.0f));
+    const fer::Int8Conv2D int8(conv, fer::quantize_per_channel(conv.weights, conv.out_channels));
     fer::Tensor out(conv.output_shape(in.shape()));
     fer::Int8Conv2D::Scratch scratch;
     for (auto _ : state) {

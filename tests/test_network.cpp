@@ -208,11 +208,20 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
         w.add_string("fer.layer.0.padding", key == "padding" ? value : "valid");
         if (key == "pads") w.add_int32s("fer.layer.0.pads", {std::stoi(value), 0, 0, 0});
         if (key == "input_scale") w.add_float32("fer.layer.0.input_scale", 0.01f);
+        const std::vector<std::int8_t> int8_weights(
+            9, key == "int8" ? std::int8_t(std::stoi(value)) : std::int8_t(1));
+        const float weight_scale = 0.1f;
         w.add_string("fer.layer.0.activation", "none");
         w.add_uint32("fer.layer.0.outputs", 1);
         const std::vector<float> weights(key == "weights" ? 8 : 9, 0.1f), bias(1, 0.0f);
-        w.add_tensor("layer.0.weight", {1, 1, 3, key == "weights" ? 2 : 3},
-                     fer::GgufTensorType::f32, weights.data(), weights.size() * 4);
+        if (key == "int8") {
+            w.add_tensor("layer.0.weight", {1, 1, 3, 3}, fer::GgufTensorType::i8,
+                         int8_weights.data(), 9);
+            w.add_tensor("layer.0.weight_scale", {1}, fer::GgufTensorType::f32, &weight_scale, 4);
+        } else {
+            w.add_tensor("layer.0.weight", {1, 1, 3, key == "weights" ? 2 : 3},
+                         fer::GgufTensorType::f32, weights.data(), weights.size() * 4);
+        }
         w.add_tensor("layer.0.bias", {1}, fer::GgufTensorType::f32, bias.data(), 4);
         return fer::GgufFile::parse(w.bytes(), "hand.gguf");
     };
@@ -227,8 +236,12 @@ TEST_CASE("broken model files give fer::error naming what is wrong") {
                          doctest::Contains("fer.layer.0.pads"), fer::error);  // no pads key
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("offset", "")),
                          doctest::Contains("one per channel"), fer::error);
-    CHECK_THROWS_WITH_AS(fer::load_network(file_with("input_scale", "")),
-                         doctest::Contains("I8 weights beside it"), fer::error);
+    // Files from before int8 arithmetic took a scale per row hold a per-tensor input_scale,
+    // now ignored: such a file loads as it did, and only int8 weights give an int8 form.
+    CHECK_FALSE(fer::load_network(file_with("input_scale", "")).supports_int8());
+    CHECK(fer::load_network(file_with("int8", "-127")).supports_int8());
+    CHECK_THROWS_WITH_AS(fer::load_network(file_with("int8", "-128")),
+                         doctest::Contains("layer 0: int8 convolution weight"), fer::error);
     CHECK_THROWS_WITH_AS(fer::load_network(file_with("weights", "")),
                          doctest::Contains("dimensions: expected 1x1x3x3, found 1x1x3x2"),
                          fer::error);
@@ -241,7 +254,7 @@ TEST_CASE("int8 arithmetic: calibrated networks stay close to fp32 and survive t
     const fer::Tensor probe = random_input(net.input().shape);
     CHECK_FALSE(net.supports_int8());
     CHECK_THROWS_WITH_AS(net.forward(probe, ws, fer::Precision::int8),
-                         doctest::Contains("fer quantize --calibrate"), fer::error);
+                         doctest::Contains("int8 weights for its convolutions"), fer::error);
     std::vector<fer::Tensor> samples;
     for (int i = 0; i < 20; ++i) samples.push_back(random_input(net.input().shape));
     fer::calibrate_int8(net, samples);
@@ -253,7 +266,6 @@ TEST_CASE("int8 arithmetic: calibrated networks stay close to fp32 and survive t
     const fer::Network loaded =
         fer::load_network(fer::GgufFile::parse(fer::save_network(net, true), "int8.gguf"));
     CHECK(loaded.supports_int8());
-    CHECK(loaded.nodes()[7].int8->input_scale() == net.nodes()[7].int8->input_scale());
     CHECK(loaded.nodes()[7].int8->weights() == net.nodes()[7].int8->weights());
     fer::Network::Workspace ws2;
     double worst = 0;
@@ -278,23 +290,24 @@ TEST_CASE(
     "int8 calibration evens out depthwise -> convolution channels: same function, less "
     "int8 error") {
     INFO("seed ", test::seed());
-    // A depthwise layer whose 40 channels span four orders of magnitude feeding a 1x1
+    // A depthwise layer whose 80 channels span four orders of magnitude feeding a 1x1
     // convolution computed in int8 whose weights make up for it, so that every channel matters
-    // (as in trained networks after batchnorm folding): one activation scale for all 40
+    // (as in trained networks after batchnorm folding): one activation scale for a pixel's 80
     // channels rounds the narrow ones away.
-    auto channel_gain = [](std::size_t c) { return float(std::pow(10.0, double(c) / 10.0)); };
+    constexpr std::size_t channels = 80;  // deep enough for an int8 form (min_int8_depth)
+    auto channel_gain = [](std::size_t c) { return float(std::pow(10.0, double(c) / 20.0)); };
     fer::Network net;
     net.set_input({fer::Shape{12, 12, 3}, 1.0f / 255.0f, {0.0f, 0.0f, 0.0f}});
-    net.add(conv(3, 1, 3, 40, fer::Activation::relu), {-1});  // 0: 27 taps, stays fp32
+    net.add(conv(3, 1, 3, int(channels), fer::Activation::relu), {-1});  // 0: stays fp32
     fer::DepthwiseConv2D dw;
-    dw.channels = 40;
+    dw.channels = int(channels);
     dw.padding = fer::Padding::same;
-    dw.weights = random_values(9 * 40, 0.5f);
-    dw.bias = random_values(40, 0.1f);
-    for (std::size_t i = 0; i < dw.weights.size(); ++i) dw.weights[i] *= channel_gain(i % 40);
-    for (std::size_t c = 0; c < 40; ++c) dw.bias[c] *= channel_gain(c);
+    dw.weights = random_values(9 * channels, 0.5f);
+    dw.bias = random_values(channels, 0.1f);
+    for (std::size_t i = 0; i < dw.weights.size(); ++i) dw.weights[i] *= channel_gain(i % channels);
+    for (std::size_t c = 0; c < channels; ++c) dw.bias[c] *= channel_gain(c);
     net.add(dw, {0});  // 1
-    fer::Conv2D pointwise = conv(1, 1, 40, 16, fer::Activation::relu);
+    fer::Conv2D pointwise = conv(1, 1, int(channels), 16, fer::Activation::relu);
     for (std::size_t i = 0; i < pointwise.weights.size(); ++i)
         pointwise.weights[i] /= channel_gain(i / 16);
     net.add(pointwise, {1});                 // 2: int8
@@ -304,7 +317,7 @@ TEST_CASE(
 
     fer::Network equalized = net;
     fer::detail::equalize_depthwise_pairs(equalized, samples);
-    // The same function in fp32, up to float rounding: an output sums 40 terms spanning four
+    // The same function in fp32, up to float rounding: an output sums 80 terms spanning four
     // decades, some of which cancel, so its rounding error is relative to the largest outputs,
     // not to itself.
     fer::Network::Workspace ws, ws2;
@@ -319,17 +332,17 @@ TEST_CASE(
     }
     // Each channel's range now equals the range of the weights that read it.
     const auto& layer = std::get<fer::Conv2D>(equalized.nodes()[2].layer);
-    std::vector<float> input_range(40, 0.0f), weight_range(40, 0.0f);
+    std::vector<float> input_range(channels, 0.0f), weight_range(channels, 0.0f);
     for (const fer::Tensor& s : samples) {
         equalized.forward(s, ws2);
         const fer::Tensor& x = ws2.outputs[1];
         for (std::int64_t i = 0; i < x.size(); ++i)
-            input_range[std::size_t(i % 40)] =
-                std::max(input_range[std::size_t(i % 40)], std::abs(x.data()[i]));
+            input_range[std::size_t(i) % channels] =
+                std::max(input_range[std::size_t(i) % channels], std::abs(x.data()[i]));
     }
     for (std::size_t i = 0; i < layer.weights.size(); ++i)
         weight_range[i / 16] = std::max(weight_range[i / 16], std::abs(layer.weights[i]));
-    for (std::size_t c = 0; c < 40; ++c)
+    for (std::size_t c = 0; c < channels; ++c)
         CHECK(input_range[c] == doctest::Approx(weight_range[c]).epsilon(1e-3));
 
     // Calibrated with and without: the int8 arithmetic's error against fp32 shrinks.

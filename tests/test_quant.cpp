@@ -3,6 +3,8 @@
 #include <fer/quant.hpp>
 
 #include <cfloat>
+#include <cmath>
+#include <limits>
 #include <random>
 
 #include "helpers.hpp"
@@ -86,6 +88,38 @@ TEST_CASE("activation quantization rounds to nearest even and clamps to +-127") 
     CHECK(fer::activation_scale(0.0f) == 1.0f);
 }
 
+TEST_CASE("a row of activations is quantized with its own largest magnitude") {
+    const float row[5] = {5.0f, -254.0f, 127.0f, 0.0f, 1.0f};
+    std::int8_t q[5];
+    CHECK(fer::quantize_row(row, 5, q) == 2.0f);  // 254 / 127
+    CHECK(q[0] == 2);                             // 2.5 rounds to even
+    CHECK(q[1] == -127);                          // the largest magnitude takes the whole range
+    CHECK(q[2] == 64);                            // 63.5 rounds to even
+    CHECK(q[3] == 0);
+    CHECK(q[4] == 0);
+    const float quiet[2] = {0.0f, 0.0f};
+    CHECK(fer::quantize_row(quiet, 2, q) == 1.0f);
+    CHECK((q[0] == 0 && q[1] == 0));
+    // A value that is not finite gives the row scale 1 and clamps (NaN to -127): no undefined
+    // conversion, and the vector kernel does the same.
+    const float broken[3] = {std::numeric_limits<float>::quiet_NaN(),
+                             std::numeric_limits<float>::infinity(), 0.4f};
+    CHECK(fer::quantize_row(broken, 3, q) == 1.0f);
+    CHECK((q[0] == -127 && q[1] == 127 && q[2] == 0));
+}
+
+TEST_CASE("int8 convolution weights of -128 are refused") {
+    fer::Conv2D conv;
+    conv.in_channels = 32;
+    conv.out_channels = 2;
+    conv.weights.assign(64, 0.1f);
+    conv.bias.assign(2, 0.0f);
+    fer::QuantizedWeights q = fer::quantize_per_channel(conv.weights, 2);
+    CHECK_NOTHROW(fer::Int8Conv2D(conv, q));
+    q.values[5] = -128;
+    CHECK_THROWS_WITH_AS(fer::Int8Conv2D(conv, q), doctest::Contains("-127 to 127"), fer::error);
+}
+
 TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay within the bound") {
     INFO("seed ", test::seed());
     fer::Int8Conv2D::Scratch scratch;
@@ -111,16 +145,18 @@ TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay w
                     fer::Tensor in(
                         fer::Shape{test::uniform(kernel, 40), test::uniform(kernel, 40), cin});
                     // Every other case has no negative input, as after a ReLU: the vector
-                    // kernel's faster path.
+                    // kernel's faster path. Pixels differ in loudness by up to 10^4, as faces
+                    // do between places, so that each row's own scale matters.
                     const float low = cases % 2 == 0 ? 0.0f : -2.0f;
                     non_negative_cases += low == 0.0f;
-                    float max_abs = 0;
-                    for (std::int64_t i = 0; i < in.size(); ++i)
-                        max_abs = std::max(max_abs, std::abs(in.data()[i] = random_float(low, 2)));
+                    for (std::int64_t p = 0; p < in.size() / cin; ++p) {
+                        const float loudness = float(std::pow(10.0, random_float(-2, 2)));
+                        for (int c = 0; c < cin; ++c)
+                            in.data()[p * cin + c] = loudness * random_float(low, 2);
+                    }
                     const fer::QuantizedWeights q =
                         fer::quantize_per_channel(conv.weights, conv.out_channels);
-                    const float sx = fer::activation_scale(max_abs);
-                    const fer::Int8Conv2D int8(conv, q, sx);
+                    const fer::Int8Conv2D int8(conv, q);
                     const fer::Shape o = conv.output_shape(in.shape());
                     fer::Tensor fast(o), plain(o);
                     int8.forward(in, fast.mutable_view(), scratch);
@@ -136,11 +172,14 @@ TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay w
                         for (int ox = 0; ox < o.width; ++ox)
                             for (int co = 0; co < o.channels; ++co) {
                                 double sum_x = 0, sum_w = 0;
+                                float row_max = 0;  // the row's scale is its largest |x|
                                 int taps = 0;
                                 fer::detail::for_each_tap(
                                     conv, in.shape(), oy, ox, [&](int ky, int kx, int iy, int ix) {
                                         for (int ci = 0; ci < cin; ++ci) {
-                                            sum_x += std::abs(in.view().at(iy, ix, ci));
+                                            const float x = std::abs(in.view().at(iy, ix, ci));
+                                            sum_x += x;
+                                            row_max = std::max(row_max, x);
                                             sum_w += std::abs(
                                                 q.values[((std::size_t(ky) * kernel + kx) * cin +
                                                           ci) *
@@ -153,7 +192,8 @@ TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay w
                                 const std::size_t i =
                                     (std::size_t(oy) * o.width + ox) * o.channels + co;
                                 const double bound =
-                                    fer::int8_dot_error_bound(sum_x, sum_w, taps, sx,
+                                    fer::int8_dot_error_bound(sum_x, sum_w, taps,
+                                                              fer::activation_scale(row_max),
                                                               q.scales[std::size_t(co)]) +
                                     1e-5 * (std::abs(want.values[i]) + 1);
                                 worst = std::max(

@@ -201,7 +201,7 @@ std::vector<std::string> sample_images(const std::string& dir, std::size_t count
 }
 
 // `fer quantize`: a model file with int8 weights (per output channel, fer/quant.hpp), and with
-// --calibrate the activation scales that int8 arithmetic needs.
+// --calibrate equalized and bias-corrected on sample faces (fer/calibrate.hpp).
 int run_quantize(const cli::Arguments& args) {
     if (args.positional.size() != 2) throw cli::UsageError{"expected IN.gguf and OUT.gguf"};
     fer::Network net = fer::load_network(args.positional[0]);
@@ -213,7 +213,7 @@ int run_quantize(const cli::Arguments& args) {
             fer::make_input(fer::load_image(path), net.input(), inputs.back());
         }
         fer::calibrate_int8(net, inputs);
-        std::fprintf(stderr, "fer quantize: activation scales from %zu faces\n", inputs.size());
+        std::fprintf(stderr, "fer quantize: calibrated on %zu faces\n", inputs.size());
     }
     for (const std::string& item : args.all("info")) {
         const std::size_t eq = item.find('=');
@@ -327,10 +327,12 @@ std::vector<cli::Command> commands() {
          "Quantizes every convolution and dense layer's weights to int8 with one scale per\n"
          "output channel (symmetric, round to nearest; see fer/quant.hpp). Biases stay float.\n"
          "The file is about a quarter of the fp32 size; fp32 arithmetic runs on the\n"
-         "dequantized weights. With --calibrate, the model also gets the activation scales\n"
-         "that --precision int8 needs: the largest |input| of each convolution over sample\n"
-         "faces (image files anywhere under DIR, spread evenly over their sorted list).",
-         {{"calibrate", "DIR", "sample faces for int8 activation scales"},
+         "dequantized weights, and --precision int8 on the int8 weights themselves.\n"
+         "With --calibrate, sample faces (image files anywhere under DIR, spread evenly\n"
+         "over their sorted list) first even out the channel ranges of depthwise ->\n"
+         "convolution pairs and correct the biases for the weight rounding, which makes\n"
+         "both arithmetics agree better with the fp32 model.",
+         {{"calibrate", "DIR", "sample faces for equalization and bias correction"},
           {"calibration-count", "N", "how many faces to use (default 300)"},
           {"info", "KEY=VALUE", "add or replace a provenance string fer.info.KEY (repeatable)"}},
          run_quantize},

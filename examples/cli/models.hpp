@@ -16,7 +16,7 @@ inline const Option model_option{
     "model", "FILE", "model file (.gguf; repeat for an ensemble; default: the shipped model)"};
 inline const Option precision_option{
     "precision", "fp32|int8",
-    "arithmetic: fp32 (default), or int8 convolutions (models with activation scales)"};
+    "arithmetic: fp32 (default), or int8 convolutions (models with int8 weights)"};
 
 struct LoadedModels {
     fer::ExpressionClassifier classifier;

@@ -67,7 +67,7 @@ class ExpressionClassifier {
 
     // Throws: fer::error if there is no model, a model's outputs are not exactly the seven
     // expressions (in any order, under any of their names), or int8 is asked of a model without
-    // activation scales.
+    // int8 weights.
     explicit ExpressionClassifier(std::vector<Network> models,
                                   Precision precision = Precision::fp32)
         : models_(std::move(models)), precision_(precision) {
@@ -76,7 +76,7 @@ class ExpressionClassifier {
             const Network& net = models_[m];
             if (precision == Precision::int8 && !net.supports_int8())
                 detail::fail(detail::concat("model ", m + 1, " for int8 arithmetic"),
-                             "activation scales (fer quantize --calibrate)", "none");
+                             "int8 weights (fer quantize)", "none");
             std::array<int, expression_count> order{};
             std::array<bool, expression_count> seen{};
             if (net.labels.size() != std::size_t(expression_count))

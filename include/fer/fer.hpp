@@ -86,7 +86,7 @@
 //   fer/network.hpp    Network (layers with named inputs, shape checks, const forward in fp32
 //                      or int8), Precision
 //   fer/model_file.hpp load_network, save_network (GGUF model files)
-//   fer/calibrate.hpp  calibrate_int8 (activation scales for int8 arithmetic, from sample faces)
+//   fer/calibrate.hpp  calibrate_int8 (int8 weights equalized and bias-corrected on sample faces)
 //   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
 //   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
 //   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult

@@ -74,7 +74,9 @@ class ModelReader {
                                  : (inputs[0] < 0 ? input.shape
                                                   : net.nodes()[std::size_t(inputs[0])].output)),
                     inputs);
-            if (f_.find(layer_key(n, "input_scale")) != nullptr) int8_form(n, net);
+            if (std::holds_alternative<Conv2D>(net.nodes()[n].layer) &&
+                f_.tensor(concat("layer.", n, ".weight")).type == GgufTensorType::i8)
+                int8_form(n, net);
         }
         for (const auto& [key, value] : f_.metadata())
             if (key.rfind("fer.info.", 0) == 0)
@@ -173,21 +175,17 @@ class ModelReader {
         return out;
     }
 
-    // A convolution's int8 form: its I8 weights as stored and its activation scale.
+    // A convolution's int8 form: its I8 weights as stored (the layer is built and checked).
     void int8_form(std::size_t n, Network& net) const {
-        const auto* conv = std::get_if<Conv2D>(&net.nodes()[n].layer);
-        const std::string key = layer_key(n, "input_scale");
-        if (conv == nullptr) fail(f_.source() + " " + key, "only on conv2d layers", "elsewhere");
+        const Conv2D* conv = &std::get<Conv2D>(net.nodes()[n].layer);
         const GgufTensor& t = f_.tensor(concat("layer.", n, ".weight"));
-        if (t.type != GgufTensorType::i8)
-            fail(f_.source() + " " + key, "I8 weights beside it", to_string(t.type));
         QuantizedWeights q;
         q.channels = conv->out_channels;
         q.values.assign(reinterpret_cast<const std::int8_t*>(t.data),
                         reinterpret_cast<const std::int8_t*>(t.data) + t.bytes);
         q.scales = weights(n, "weight_scale", {conv->out_channels});
         try {
-            net.set_int8(n, std::make_shared<const Int8Conv2D>(*conv, q, float(f_.get_float(key))));
+            net.set_int8(n, std::make_shared<const Int8Conv2D>(*conv, q));
         } catch (const error& e) {
             throw error(f_.source() + " layer " + std::to_string(n) + ": " + e.what());
         }
@@ -252,8 +250,8 @@ inline Network load_network(const std::string& path) {
 }
 
 // The model file of `net`: fp32 weights, or int8 per-channel weights when `int8_weights` (with
-// each convolution's int8 form, where it has one: its weights as quantized and activation scale;
-// layers with fewer than min_int8_depth multiply-adds per output keep fp32 weights).
+// each convolution's int8 form, where it has one: its weights as quantized; layers with fewer
+// than min_int8_depth multiply-adds per output keep fp32 weights).
 inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weights = false) {
     GgufWriter w;
     w.add_string("general.architecture", "fer");
@@ -306,7 +304,6 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
             const std::vector<std::int64_t> dims{c->out_channels, c->in_channels, c->kernel_w,
                                                  c->kernel_h};
             if (int8_weights && node.int8) {  // the int8 form's weights, exactly as it computes
-                w.add_float32(detail::layer_key(n, "input_scale"), node.int8->input_scale());
                 add_i8(n, dims, node.int8->weights(), node.int8->weight_scales());
             } else {
                 add_weights(n, c->weights, dims, c->kernel_h * c->kernel_w * c->in_channels);

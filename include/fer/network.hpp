@@ -21,7 +21,9 @@
 //   dense); info.* (strings, optional: provenance).
 // Tensors: layer.N.weight in the layer's layout with GGUF dimensions innermost first, either F32,
 // or I8 with layer.N.weight_scale (F32, one per output channel, see fer/quant.hpp), which is
-// dequantized on load; layer.N.bias (F32).
+// dequantized on load (a conv2d's I8 weights are also kept as they are, for int8 arithmetic);
+// layer.N.bias (F32). Files written before int8 arithmetic took its scales per row also hold
+// layer.N.input_scale (float32); it is ignored.
 #pragma once
 
 #include <cmath>
@@ -59,8 +61,8 @@ using Layer = std::variant<Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, D
                            ActivationLayer, SoftmaxLayer>;
 
 // The arithmetic of forward(): fp32 everywhere, or int8 convolutions (fer/quant.hpp) with the
-// rest in fp32. int8 runs the convolutions that have an int8 form (an activation scale, from
-// fer quantize --calibrate); the others stay fp32.
+// rest in fp32. int8 runs the convolutions that have an int8 form (those with int8 weights, from
+// fer quantize); the others stay fp32.
 enum class Precision : std::uint8_t { fp32, int8 };
 
 // What the network reads: shape.channels 1 means gray, 3 means RGB; each 0-255 pixel value v of
@@ -77,7 +79,7 @@ class Network {
         Layer layer;
         std::vector<int> inputs;  // earlier node indices; -1 is the network input
         Shape output;
-        std::shared_ptr<const Int8Conv2D> int8;  // a Conv2D's int8 form, once calibrated
+        std::shared_ptr<const Int8Conv2D> int8;  // a Conv2D's int8 form, where it has int8 weights
         // A Conv2D's weights packed for the AVX2 GEMM, where the CPU has it (add, set_layer).
         std::shared_ptr<const PackedConv2D> packed;
     };
@@ -152,7 +154,7 @@ class Network {
     }
 
     // Whether some convolution has an int8 form, so that forward can run Precision::int8 (the
-    // convolutions without one stay fp32: calibration may keep sensitive layers in float).
+    // convolutions without one stay fp32: those with fewer than min_int8_depth taps).
     bool supports_int8() const {
         for (const Node& n : nodes_)
             if (n.int8) return true;
@@ -174,8 +176,7 @@ class Network {
                           Precision precision = Precision::fp32) const {
         if (nodes_.empty()) detail::fail("network", "at least one layer", "none");
         if (precision == Precision::int8 && !supports_int8())
-            detail::fail("int8 arithmetic",
-                         "activation scales for its convolutions (fer quantize --calibrate)",
+            detail::fail("int8 arithmetic", "int8 weights for its convolutions (fer quantize)",
                          "a model without them");
         if (input.shape != input_.shape)
             detail::fail("network input shape", detail::describe(input_.shape),

@@ -17,6 +17,22 @@ namespace fer {
 
 namespace detail {
 
+// Calls tap(t, pixel) for each tap t = ky * kernel_w + kx of output pixel (oy, ox)'s window, in
+// weight order, with the input pixel under it (iy * width + ix), or -1 where the tap falls
+// outside the input. `gy`, `gx`: the layer's rows_geometry and columns_geometry for the input.
+template <class Layer, class Tap>
+void for_each_window_tap(const Layer& l, const Shape& in_shape, const AxisGeometry& gy,
+                         const AxisGeometry& gx, int oy, int ox, Tap&& tap) {
+    for (int ky = 0; ky < l.kernel_h; ++ky) {
+        const int iy = oy * l.stride_h - gy.pad_before + ky;
+        for (int kx = 0; kx < l.kernel_w; ++kx) {
+            const int ix = ox * l.stride_w - gx.pad_before + kx;
+            const bool inside = iy >= 0 && iy < in_shape.height && ix >= 0 && ix < in_shape.width;
+            tap(ky * l.kernel_w + kx, inside ? std::ptrdiff_t{iy} * in_shape.width + ix : -1);
+        }
+    }
+}
+
 // Row p of the patch matrix (rows `row_stride` elements apart) is the receptive field of output
 // pixel p in weight order (ky, kx, input channel); taps outside the input are zeros, and so is
 // the tail of a row longer than the field. Shared by the float and int8 convolutions.
@@ -29,17 +45,13 @@ void im2col(const Layer& l, const T* in, const Shape& in_shape, const Shape& o, 
     const std::size_t field = std::size_t(l.kernel_h) * l.kernel_w * run;
     for (int oy = 0; oy < o.height; ++oy)
         for (int ox = 0; ox < o.width; ++ox, dst += row_stride) {
-            T* p = dst;
-            for (int ky = 0; ky < l.kernel_h; ++ky) {
-                const int iy = oy * l.stride_h - gy.pad_before + ky;
-                for (int kx = 0; kx < l.kernel_w; ++kx, p += run) {
-                    const int ix = ox * l.stride_w - gx.pad_before + kx;
-                    if (iy < 0 || iy >= in_shape.height || ix < 0 || ix >= in_shape.width)
-                        std::fill(p, p + run, T(0));
-                    else
-                        std::copy_n(in + (std::ptrdiff_t{iy} * in_shape.width + ix) * run, run, p);
-                }
-            }
+            for_each_window_tap(l, in_shape, gy, gx, oy, ox, [&](int t, std::ptrdiff_t pixel) {
+                T* p = dst + std::size_t(t) * run;
+                if (pixel < 0)
+                    std::fill(p, p + run, T(0));
+                else
+                    std::copy_n(in + pixel * std::ptrdiff_t(run), run, p);
+            });
             std::fill(dst + field, dst + row_stride, T(0));
         }
 }

@@ -1,17 +1,18 @@
 // fer/layers/conv2d_int8.hpp - a convolution computed in int8 (semantics: fer/quant.hpp).
 //
-// The input is quantized with the layer's calibrated scale, gathered into patch rows (a 1x1
-// stride-1 convolution reads the quantized input directly), multiplied with the int8 weights in
-// exact int32 sums, and each sum is turned back into a float with one FMA (scale, bias) before
-// the activation. The output is float, so pooling, adds and the next layer's quantization work
-// as in the fp32 network. Two kernels compute identical results: a plain loop over the weights as
-// quantized, and an AVX2 kernel over repacked weights (4 output pixels x 16 output channels of
-// int32 sums in registers). vpmaddubsw multiplies unsigned by signed bytes: an input with no
-// negative value (ReLU outputs) goes in as it is; otherwise the kernel multiplies |x| (taken in
-// one pass before it) by the weight with x's sign (vpsign, two more instructions per step),
-// exact because no value is -128.
+// Each row of the patch matrix (the k x k window of input channels one output pixel sees) is
+// quantized with its own scale as it is gathered, multiplied with the int8 weights in exact int32
+// sums, and each sum is turned back into a float with one FMA
+// (row scale x channel scale, bias) before the activation. The output is float, so pooling, adds
+// and the next layer work as in the fp32 network. Two kernels compute identical results: a plain
+// loop over the weights as quantized, and an AVX2 kernel over repacked weights (4 output pixels x
+// 16 output channels of int32 sums in registers). vpmaddubsw multiplies unsigned by signed
+// bytes: an input with no negative value (ReLU outputs) goes in as it is; otherwise the kernel
+// multiplies |x| (taken in one pass before it) by the weight with x's sign (vpsign, two more
+// instructions per step), exact because no value is -128.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -24,21 +25,19 @@ namespace fer {
 
 class Int8Conv2D {
   public:
-    // Per-thread buffers: the quantized input, its patch rows, and their magnitudes (|x|, for
-    // the AVX2 kernel on inputs with negative values).
+    // Per-thread buffers: the quantized patch rows and their scales, the rows' magnitudes (|x|,
+    // for the AVX2 kernel on inputs with negative values), each input pixel's largest |x| (AVX2),
+    // and float patch rows (the plain kernel).
     struct Scratch {
-        std::vector<std::int8_t> input, patches, magnitudes;
+        std::vector<std::int8_t> rows, magnitudes;
+        std::vector<float> row_scales, pixel_max, patches;
     };
 
     // `weights` are conv's weights quantized per output channel (quantize_per_channel, or read
-    // from an int8 model file); `input_scale` the calibrated activation scale.
-    // Throws: fer::error if the weights do not fit the layer or the scale is not a positive
-    // finite number.
-    Int8Conv2D(const Conv2D& conv, const QuantizedWeights& weights, float input_scale)
-        : geometry_(conv), input_scale_(input_scale) {
+    // from an int8 model file).
+    // Throws: fer::error if the weights do not fit the layer or one is -128.
+    Int8Conv2D(const Conv2D& conv, const QuantizedWeights& weights) : geometry_(conv) {
         conv.validate();
-        if (!(input_scale > 0.0f) || !std::isfinite(input_scale))
-            detail::fail("int8 convolution input scale", "a positive finite number", input_scale);
         if (weights.channels != conv.out_channels || weights.values.size() != conv.weights.size() ||
             weights.scales.size() != std::size_t(conv.out_channels))
             detail::fail(
@@ -46,6 +45,9 @@ class Int8Conv2D {
                 detail::concat(conv.weights.size(), " values in ", conv.out_channels, " channels"),
                 detail::concat(weights.values.size(), " values in ", weights.channels,
                                " channels"));
+        for (std::int8_t v : weights.values)
+            if (v == -128)  // -x would not fit the AVX2 kernel's bytes (fer/quant.hpp)
+                detail::fail("int8 convolution weight", "-127 to 127", int(v));
         geometry_.weights.clear();
         k_ = conv.kernel_h * conv.kernel_w * conv.in_channels;
         n_ = conv.out_channels;
@@ -56,16 +58,13 @@ class Int8Conv2D {
         for (int k = 0; k < k_; ++k)
             for (int n = 0; n < n_; ++n)
                 packed_[packed_index(k, n)] = plain_[std::size_t(k) * n_ + n];
-        output_scale_.assign(std::size_t(n16_), 0.0f);
-        bias_.assign(std::size_t(n16_), 0.0f);
-        for (int n = 0; n < n_; ++n) {
-            output_scale_[std::size_t(n)] = input_scale * weights.scales[std::size_t(n)];
-            bias_[std::size_t(n)] = conv.bias[std::size_t(n)];
-        }
         weight_scales_ = weights.scales;
+        weight_scales16_.assign(std::size_t(n16_), 0.0f);
+        bias_.assign(std::size_t(n16_), 0.0f);
+        std::copy(weights.scales.begin(), weights.scales.end(), weight_scales16_.begin());
+        std::copy(conv.bias.begin(), conv.bias.end(), bias_.begin());
     }
 
-    float input_scale() const { return input_scale_; }
     const std::vector<float>& weight_scales() const { return weight_scales_; }
     const std::vector<std::int8_t>& weights() const { return plain_; }  // [k][n], as quantized
 
@@ -73,11 +72,9 @@ class Int8Conv2D {
     void forward(const TensorView& in, const MutableTensorView& out, Scratch& s) const {
 #if FER_CONV_AVX2
         if (detail::cpu_has_avx2_fma()) {
-            bool has_negative = false;
-            const std::int8_t* rows = prepare_avx2(in, out.shape, s, has_negative);
-            const std::size_t stride = row_stride(in);
-            if (!has_negative) return gemm_avx2<false>(rows, nullptr, stride, out);
-            return gemm_avx2<true>(rows, magnitudes_avx2(rows, stride, out.shape, s), stride, out);
+            const bool has_negative = quantize_rows_avx2(in, out.shape, s);
+            if (!has_negative) return gemm_avx2<false>(s.rows.data(), nullptr, s.row_scales, out);
+            return gemm_avx2<true>(s.rows.data(), s.magnitudes.data(), s.row_scales, out);
         }
 #endif
         forward_plain(in, out, s);
@@ -85,107 +82,159 @@ class Int8Conv2D {
 
     // The portable kernel: plain loops, the same integers and roundings as the vector one.
     void forward_plain(const TensorView& in, const MutableTensorView& out, Scratch& s) const {
-        s.input.resize(std::size_t(in.size()));
-        const float inverse = 1.0f / input_scale_;
-        for (std::int64_t i = 0; i < in.size(); ++i)
-            s.input[std::size_t(i)] = quantize_activation(in.data[i], inverse);
-        const std::int8_t* rows = patch_rows(in, out.shape, s);
-        const std::size_t stride = row_stride(in);
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
+        s.patches.resize(std::size_t(pixels) * k_);
+        detail::im2col(geometry_, in.data, in.shape, out.shape, s.patches.data(), std::size_t(k_));
+        s.rows.assign(std::size_t(pixels) * k_, 0);
+        s.row_scales.resize(std::size_t(pixels));
+        for (std::int64_t p = 0; p < pixels; ++p)
+            s.row_scales[std::size_t(p)] =
+                quantize_row(s.patches.data() + std::size_t(p) * k_, std::size_t(k_),
+                             s.rows.data() + std::size_t(p) * k_);
         for (std::int64_t p = 0; p < pixels; ++p) {
-            const std::int8_t* a = rows + std::size_t(p) * stride;
+            const std::int8_t* a = s.rows.data() + std::size_t(p) * k_;
             for (int n = 0; n < n_; ++n) {
                 std::int32_t sum = 0;
                 for (int k = 0; k < k_; ++k)
                     sum += std::int32_t(a[k]) * plain_[std::size_t(k) * n_ + n];
+                const float scale = s.row_scales[std::size_t(p)] * weight_scales_[std::size_t(n)];
                 out.data[p * n_ + n] = detail::activate(
-                    std::fma(float(sum), output_scale_[std::size_t(n)], bias_[std::size_t(n)]),
-                    geometry_.activation);
+                    std::fma(float(sum), scale, bias_[std::size_t(n)]), geometry_.activation);
             }
         }
     }
 
   private:
     Conv2D geometry_;  // the float layer without its weights: window, padding, bias, activation
-    float input_scale_;
     int k_ = 0, n_ = 0, k4_ = 0, n16_ = 0;
-    std::vector<std::int8_t> plain_;   // [k][n]
-    std::vector<std::int8_t> packed_;  // [n16 / 8][k4 / 4][8 outputs][4 taps]
-    std::vector<float> output_scale_, bias_, weight_scales_;
+    std::vector<std::int8_t> plain_;             // [k][n]
+    std::vector<std::int8_t> packed_;            // [n16 / 8][k4 / 4][8 outputs][4 taps]
+    std::vector<float> weight_scales_;           // [n]
+    std::vector<float> weight_scales16_, bias_;  // [n16], zero past n
 
     std::size_t packed_index(int k, int n) const {
         return ((std::size_t(n / 8) * (k4_ / 4) + std::size_t(k / 4)) * 8 + n % 8) * 4 + k % 4;
     }
 
-    bool reads_input_directly(const TensorView& in) const {
-        return geometry_.pointwise() && in.shape.channels % 4 == 0;
-    }
-    std::size_t row_stride(const TensorView& in) const {
-        return reads_input_directly(in) ? std::size_t(in.shape.channels) : std::size_t(k4_);
-    }
-
-    // The patch rows for the quantized input in s.input.
-    const std::int8_t* patch_rows(const TensorView& in, const Shape& o, Scratch& s) const {
-        if (reads_input_directly(in)) return s.input.data();
-        s.patches.resize(std::size_t(o.height) * o.width * k4_);
-        detail::im2col(geometry_, s.input.data(), in.shape, o, s.patches.data(), std::size_t(k4_));
-        return s.patches.data();
-    }
-
 #if FER_CONV_AVX2
-    // Quantizes the input and gathers its patch rows; `has_negative` tells whether some
-    // quantized input is below zero.
-    __attribute__((target("avx2,fma"))) const std::int8_t* prepare_avx2(const TensorView& in,
-                                                                        const Shape& o, Scratch& s,
-                                                                        bool& has_negative) const {
-        const std::int64_t n = in.size();
-        s.input.resize(std::size_t(n) + 16);  // room for the 8-byte stores of the last block
-        const float inverse = 1.0f / input_scale_;
+    // The largest |x| of each of the n runs of `length` floats at x (NaN skipped, as
+    // row_max_abs does: maxps(a, m) keeps m when a is NaN). Returns whether some x is below
+    // zero or NaN (which quantizes to -127): whether the kernel needs its signed path.
+    __attribute__((target("avx2,fma"))) static bool run_max_abs_avx2(const float* x, std::size_t n,
+                                                                     std::size_t length,
+                                                                     float* max_abs) {
+        const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+        const __m256 zero = _mm256_setzero_ps();
+        __m256 negative = _mm256_setzero_ps();
+        bool tail_negative = false;
+        for (std::size_t r = 0; r < n; ++r, x += length) {
+            __m256 m8 = _mm256_setzero_ps();
+            std::size_t i = 0;
+            for (; i + 8 <= length; i += 8) {
+                const __m256 v = _mm256_loadu_ps(x + i);
+                m8 = _mm256_max_ps(_mm256_and_ps(v, magnitude), m8);
+                negative = _mm256_or_ps(negative, _mm256_cmp_ps(v, zero, _CMP_NGE_UQ));
+            }
+            alignas(32) float lanes[8];
+            _mm256_store_ps(lanes, m8);
+            float m = row_max_abs(x + i, length - i);
+            for (float lane : lanes) m = lane > m ? lane : m;
+            max_abs[r] = m;
+            for (; i < length; ++i) tail_negative = tail_negative || !(x[i] >= 0.0f);
+        }
+        return tail_negative || _mm256_movemask_ps(negative) != 0;
+    }
+
+    // Quantizes `length` floats with quantize_activation's operations (multiply, clamp, round to
+    // nearest even) into q, and their magnitudes into m where m is not null.
+    __attribute__((target("avx2,fma"))) static void quantize_run_avx2(const float* x,
+                                                                      std::size_t length,
+                                                                      float inverse, std::int8_t* q,
+                                                                      std::int8_t* m) {
         const __m256 inv = _mm256_set1_ps(inverse), lo = _mm256_set1_ps(-127.0f),
                      hi = _mm256_set1_ps(127.0f);
-        __m256i signs = _mm256_setzero_si256();  // OR of every quantized value
-        std::int64_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            // Same operations as quantize_activation: multiply, clamp, round to nearest even.
-            const __m256 v = _mm256_min_ps(
-                _mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(in.data + i), inv), lo), hi);
-            const __m256i q = _mm256_cvtps_epi32(v);
-            signs = _mm256_or_si256(signs, q);
-            const __m128i words =
-                _mm_packs_epi32(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
-            _mm_storel_epi64(reinterpret_cast<__m128i*>(s.input.data() + i),
-                             _mm_packs_epi16(words, words));
-        }
-        has_negative = _mm256_movemask_ps(_mm256_castsi256_ps(signs)) != 0;
-        for (; i < n; ++i) {
-            s.input[std::size_t(i)] = quantize_activation(in.data[i], inverse);
-            has_negative = has_negative || s.input[std::size_t(i)] < 0;
-        }
-        return patch_rows(in, o, s);
-    }
-
-    // |x| of every patch row byte, computed once here rather than once per output channel block
-    // in the kernel (one instruction fewer per step there, where the vector ALUs are the limit).
-    __attribute__((target("avx2,fma"))) const std::int8_t* magnitudes_avx2(const std::int8_t* rows,
-                                                                           std::size_t stride,
-                                                                           const Shape& o,
-                                                                           Scratch& s) const {
-        const std::size_t n = std::size_t(o.height) * o.width * stride;
-        s.magnitudes.resize(n);
+        auto eight = [&](std::size_t i) {
+            return _mm256_cvtps_epi32(
+                _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), inv), lo), hi));
+        };
+        // The packs work within 128-bit lanes: they leave groups of 4 bytes in the order
+        // 0 8 16 24 4 12 20 28 (first byte of each group), which the permute undoes.
+        const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         std::size_t i = 0;
-        for (; i + 32 <= n; i += 32)
-            _mm256_storeu_si256(
-                reinterpret_cast<__m256i*>(s.magnitudes.data() + i),
-                _mm256_abs_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + i))));
-        for (; i < n; ++i) s.magnitudes[i] = std::int8_t(std::abs(rows[i]));  // never -128
-        return s.magnitudes.data();
+        for (; i + 32 <= length; i += 32) {
+            const __m256i words0 = _mm256_packs_epi32(eight(i), eight(i + 8));
+            const __m256i words1 = _mm256_packs_epi32(eight(i + 16), eight(i + 24));
+            const __m256i bytes =
+                _mm256_permutevar8x32_epi32(_mm256_packs_epi16(words0, words1), order);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), bytes);
+            if (m != nullptr)
+                _mm256_storeu_si256(reinterpret_cast<__m256i*>(m + i), _mm256_abs_epi8(bytes));
+        }
+        for (; i < length; ++i) {
+            q[i] = quantize_activation(x[i], inverse);
+            if (m != nullptr) m[i] = std::int8_t(std::abs(q[i]));  // never -128
+        }
     }
 
-    // `magnitudes`: |rows|, where SignedInput.
+    // Gathers and quantizes every patch row straight from the input into s.rows (k4 bytes
+    // apart, taps outside the input and the tail zero) with its scale in s.row_scales: the same
+    // bytes and scales as the plain kernel's im2col + quantize_row, without a float patch
+    // matrix. A row's largest |x| is the largest of its pixels' (taken once per pixel). Returns
+    // whether the kernel needs its signed path (run_max_abs_avx2); if so, s.magnitudes holds
+    // |rows| (taken here rather than once per output channel block in the kernel, where the
+    // vector ALUs are the limit).
+    __attribute__((target("avx2,fma"))) bool quantize_rows_avx2(const TensorView& in,
+                                                                const Shape& o, Scratch& s) const {
+        const std::size_t run = std::size_t(in.shape.channels);
+        const std::size_t input_pixels = std::size_t(in.shape.height) * in.shape.width;
+        s.pixel_max.resize(input_pixels);
+        const bool negative = run_max_abs_avx2(in.data, input_pixels, run, s.pixel_max.data());
+        s.rows.resize(std::size_t(o.height) * o.width * k4_);
+        if (negative) s.magnitudes.resize(s.rows.size());
+        s.row_scales.resize(std::size_t(o.height) * o.width);
+        const detail::AxisGeometry gy = detail::rows_geometry(geometry_, in.shape.height);
+        const detail::AxisGeometry gx = detail::columns_geometry(geometry_, in.shape.width);
+        std::int8_t* row = s.rows.data();
+        std::int8_t* magnitude_row = negative ? s.magnitudes.data() : nullptr;
+        float* scale = s.row_scales.data();
+        for (int oy = 0; oy < o.height; ++oy)
+            for (int ox = 0; ox < o.width; ++ox, row += k4_, ++scale) {
+                std::int8_t* magnitudes = magnitude_row;
+                float largest = 0.0f;
+                detail::for_each_window_tap(geometry_, in.shape, gy, gx, oy, ox,
+                                            [&](int, std::ptrdiff_t pixel) {
+                                                if (pixel < 0) return;
+                                                const float p = s.pixel_max[std::size_t(pixel)];
+                                                largest = p > largest ? p : largest;
+                                            });
+                *scale = activation_scale(largest);
+                const float inverse = 1.0f / *scale;
+                detail::for_each_window_tap(
+                    geometry_, in.shape, gy, gx, oy, ox, [&](int t, std::ptrdiff_t pixel) {
+                        std::int8_t* q = row + std::size_t(t) * run;
+                        std::int8_t* m = negative ? magnitudes + std::size_t(t) * run : nullptr;
+                        if (pixel < 0) {
+                            std::fill(q, q + run, std::int8_t(0));
+                            if (m != nullptr) std::fill(m, m + run, std::int8_t(0));
+                        } else {
+                            quantize_run_avx2(in.data + pixel * std::ptrdiff_t(run), run, inverse,
+                                              q, m);
+                        }
+                    });
+                std::fill(row + k_, row + k4_, std::int8_t(0));
+                if (negative) {
+                    std::fill(magnitudes + k_, magnitudes + k4_, std::int8_t(0));
+                    magnitude_row += k4_;
+                }
+            }
+        return negative;
+    }
+
+    // `magnitudes`: |rows|, where SignedInput; `row_scales`: one per row.
     template <bool SignedInput>
     __attribute__((target("avx2,fma"))) void gemm_avx2(const std::int8_t* rows,
                                                        const std::int8_t* magnitudes,
-                                                       std::size_t stride,
+                                                       const std::vector<float>& row_scales,
                                                        const MutableTensorView& out) const {
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
         const __m256i ones = _mm256_set1_epi16(1);
@@ -194,7 +243,8 @@ class Int8Conv2D {
             const int count = int(std::min<std::int64_t>(4, pixels - p0));
             const std::int8_t *a[4], *m[4];
             for (int r = 0; r < 4; ++r) {  // missing rows repeat the last one; never stored
-                const std::size_t offset = std::size_t(p0 + std::min(r, count - 1)) * stride;
+                const std::size_t offset =
+                    std::size_t(p0 + std::min(r, count - 1)) * std::size_t(k4_);
                 a[r] = rows + offset;
                 m[r] = SignedInput ? magnitudes + offset : nullptr;
             }
@@ -242,11 +292,13 @@ class Int8Conv2D {
                     for (int h = 0; h < 2; ++h) {
                         const int n0 = (nb + h) * 8;
                         if (n0 >= n_) break;
+                        const __m256 scale =
+                            _mm256_mul_ps(_mm256_set1_ps(row_scales[std::size_t(p0 + r)]),
+                                          _mm256_loadu_ps(weight_scales16_.data() + n0));
                         const __m256 y = detail::activate_avx2(
                             _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_load_si256(
                                                 reinterpret_cast<const __m256i*>(&sums[r][h * 8]))),
-                                            _mm256_loadu_ps(output_scale_.data() + n0),
-                                            _mm256_loadu_ps(bias_.data() + n0)),
+                                            scale, _mm256_loadu_ps(bias_.data() + n0)),
                             geometry_.activation);
                         float* dst = out.data + (p0 + r) * n_ + n0;
                         if (n0 + 8 <= n_) {
