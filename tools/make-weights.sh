@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the shipped models in weights/ from the pinned npm packages, byte for byte:
 # fetch (integrity-checked) -> tools/convert.py (fp32, batchnorm folded) -> fer quantize (int8
-# weights, and int8 activation scales calibrated on 1,000 faces of FER2013 train).
+# weights, equalized and bias-corrected on 1,000 faces of FER2013 train).
 # usage: tools/make-weights.sh [OUT_DIR]   (default: weights/; needs python3-numpy, a built
 #        build/fer or FER=path/to/fer, and FER2013 train at ../shared/data/fer2013/train or
 #        FER_CALIBRATION_DIR)

@@ -17,8 +17,8 @@ predictions of packaged models (--distill KIND:PATH, repeatable). A checkpoint i
 every epoch (RUN_DIR/checkpoint.pt; --resume continues from it). The final epoch is exported,
 never the epoch that scored best on VAL_DIR, so that VAL_DIR stays an honest test.
 
-Writes RUN_DIR/model.gguf (fp32), RUN_DIR/model-int8.gguf (`fer quantize`, int8 weights and
-activation scales calibrated on TRAIN_DIR), RUN_DIR/history.json (loss and accuracy per epoch)
+Writes RUN_DIR/model.gguf (fp32), RUN_DIR/model-int8.gguf (`fer quantize`, int8 weights
+equalized and bias-corrected on TRAIN_DIR), RUN_DIR/history.json (loss and accuracy per epoch)
 and RUN_DIR/curves.png. Uses a CUDA GPU when there is one. Needs Debian's python3-torch,
 python3-numpy, python3-pil (python3-matplotlib for the plot).
 """
@@ -174,7 +174,7 @@ def main(argv=None):
                         help="stop after N epochs of this run, without exporting (continue "
                         "later with --resume)")
     parser.add_argument("--calibration-count", type=int, default=1000,
-                        help="training faces for the int8 activation scales (default 1000)")
+                        help="training faces for int8 calibration (default 1000)")
     parser.add_argument("--fer", default=os.path.join(TOP, "build/fer"),
                         help="the fer binary that quantizes (default build/fer)")
     parser.add_argument("--name", default="fine-tuned expression model",
