@@ -1,15 +1,15 @@
 // fer/layers/conv2d_int8.hpp - a convolution computed in int8 (semantics: fer/quant.hpp).
 //
 // Each row of the patch matrix (the k x k window of input channels one output pixel sees) is
-// quantized with its own scale as it is gathered, multiplied with the int8 weights in exact int32
-// sums, and each sum is turned back into a float with one FMA
-// (row scale x channel scale, bias) before the activation. The output is float, so pooling, adds
-// and the next layer work as in the fp32 network. Two kernels compute identical results: a plain
-// loop over the weights as quantized, and an AVX2 kernel over repacked weights (4 output pixels x
-// 16 output channels of int32 sums in registers). vpmaddubsw multiplies unsigned by signed
-// bytes: an input with no negative value (ReLU outputs) goes in as it is; otherwise the kernel
-// multiplies |x| (taken in one pass before it) by the weight with x's sign (vpsign, two more
-// instructions per step), exact because no value is -128.
+// quantized with its own scale as it is gathered, multiplied with the int8 weights in exact
+// int32 sums, and each sum is turned back into a float with one FMA (row scale x channel scale,
+// bias) before the activation. The output is float, so pooling, adds and the next layer work as
+// in the fp32 network. Two kernels compute identical results: a plain loop over the weights as
+// quantized, and an AVX2 kernel over repacked weights (4 output pixels x 16 output channels of
+// int32 sums in registers). vpmaddubsw multiplies unsigned by signed bytes: an input with no
+// negative value (ReLU outputs) goes in as it is; otherwise the kernel multiplies |x| (written
+// beside the quantized rows) by the weight with x's sign (vpsign, two more instructions per
+// step), exact because no value is -128.
 #pragma once
 
 #include <algorithm>
@@ -46,7 +46,7 @@ class Int8Conv2D {
                 detail::concat(weights.values.size(), " values in ", weights.channels,
                                " channels"));
         for (std::int8_t v : weights.values)
-            if (v == -128)  // -x would not fit the AVX2 kernel's bytes (fer/quant.hpp)
+            if (v == -128)  // vpsign would negate it to itself (fer/quant.hpp)
                 detail::fail("int8 convolution weight", "-127 to 127", int(v));
         geometry_.weights.clear();
         k_ = conv.kernel_h * conv.kernel_w * conv.in_channels;
@@ -85,7 +85,7 @@ class Int8Conv2D {
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
         s.patches.resize(std::size_t(pixels) * k_);
         detail::im2col(geometry_, in.data, in.shape, out.shape, s.patches.data(), std::size_t(k_));
-        s.rows.assign(std::size_t(pixels) * k_, 0);
+        s.rows.resize(std::size_t(pixels) * k_);
         s.row_scales.resize(std::size_t(pixels));
         for (std::int64_t p = 0; p < pixels; ++p)
             s.row_scales[std::size_t(p)] =
@@ -194,21 +194,20 @@ class Int8Conv2D {
         s.row_scales.resize(std::size_t(o.height) * o.width);
         const detail::AxisGeometry gy = detail::rows_geometry(geometry_, in.shape.height);
         const detail::AxisGeometry gx = detail::columns_geometry(geometry_, in.shape.width);
-        std::int8_t* row = s.rows.data();
-        std::int8_t* magnitude_row = negative ? s.magnitudes.data() : nullptr;
-        float* scale = s.row_scales.data();
+        std::size_t p = 0;  // the row
         for (int oy = 0; oy < o.height; ++oy)
-            for (int ox = 0; ox < o.width; ++ox, row += k4_, ++scale) {
-                std::int8_t* magnitudes = magnitude_row;
+            for (int ox = 0; ox < o.width; ++ox, ++p) {
+                std::int8_t* row = s.rows.data() + p * k4_;
+                std::int8_t* magnitudes = negative ? s.magnitudes.data() + p * k4_ : nullptr;
                 float largest = 0.0f;
                 detail::for_each_window_tap(geometry_, in.shape, gy, gx, oy, ox,
                                             [&](int, std::ptrdiff_t pixel) {
                                                 if (pixel < 0) return;
-                                                const float p = s.pixel_max[std::size_t(pixel)];
-                                                largest = p > largest ? p : largest;
+                                                const float m = s.pixel_max[std::size_t(pixel)];
+                                                largest = m > largest ? m : largest;
                                             });
-                *scale = activation_scale(largest);
-                const float inverse = 1.0f / *scale;
+                s.row_scales[p] = activation_scale(largest);
+                const float inverse = 1.0f / s.row_scales[p];
                 detail::for_each_window_tap(
                     geometry_, in.shape, gy, gx, oy, ox, [&](int t, std::ptrdiff_t pixel) {
                         std::int8_t* q = row + std::size_t(t) * run;
@@ -222,10 +221,7 @@ class Int8Conv2D {
                         }
                     });
                 std::fill(row + k_, row + k4_, std::int8_t(0));
-                if (negative) {
-                    std::fill(magnitudes + k_, magnitudes + k4_, std::int8_t(0));
-                    magnitude_row += k4_;
-                }
+                if (negative) std::fill(magnitudes + k_, magnitudes + k4_, std::int8_t(0));
             }
         return negative;
     }
