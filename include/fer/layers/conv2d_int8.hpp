@@ -145,25 +145,32 @@ class Int8Conv2D {
         return tail_negative || _mm256_movemask_ps(negative) != 0;
     }
 
-    // Quantizes `length` floats with quantize_activation's operations (multiply, clamp, round to
-    // nearest even) into q, and their magnitudes into m where m is not null.
+    // Eight floats at x quantized as quantize_activation does (multiply, clamp, round to nearest
+    // even), as int32. A function rather than a lambda: clang does not give lambdas their
+    // enclosing function's target.
+    __attribute__((target("avx2,fma"))) static __m256i quantize8_avx2(const float* x,
+                                                                      __m256 inverse) {
+        return _mm256_cvtps_epi32(_mm256_min_ps(
+            _mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(x), inverse), _mm256_set1_ps(-127.0f)),
+            _mm256_set1_ps(127.0f)));
+    }
+
+    // Quantizes `length` floats as quantize_activation does into q, and their magnitudes into m
+    // where m is not null.
     __attribute__((target("avx2,fma"))) static void quantize_run_avx2(const float* x,
                                                                       std::size_t length,
                                                                       float inverse, std::int8_t* q,
                                                                       std::int8_t* m) {
-        const __m256 inv = _mm256_set1_ps(inverse), lo = _mm256_set1_ps(-127.0f),
-                     hi = _mm256_set1_ps(127.0f);
-        auto eight = [&](std::size_t i) {
-            return _mm256_cvtps_epi32(
-                _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), inv), lo), hi));
-        };
+        const __m256 inv = _mm256_set1_ps(inverse);
         // The packs work within 128-bit lanes: they leave groups of 4 bytes in the order
         // 0 8 16 24 4 12 20 28 (first byte of each group), which the permute undoes.
         const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         std::size_t i = 0;
         for (; i + 32 <= length; i += 32) {
-            const __m256i words0 = _mm256_packs_epi32(eight(i), eight(i + 8));
-            const __m256i words1 = _mm256_packs_epi32(eight(i + 16), eight(i + 24));
+            const __m256i words0 =
+                _mm256_packs_epi32(quantize8_avx2(x + i, inv), quantize8_avx2(x + i + 8, inv));
+            const __m256i words1 = _mm256_packs_epi32(quantize8_avx2(x + i + 16, inv),
+                                                      quantize8_avx2(x + i + 24, inv));
             const __m256i bytes =
                 _mm256_permutevar8x32_epi32(_mm256_packs_epi16(words0, words1), order);
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i), bytes);
