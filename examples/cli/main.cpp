@@ -324,8 +324,9 @@ std::vector<cli::Command> commands() {
         {"quantize",
          "IN.gguf OUT.gguf",
          "Write a model with int8 weights.",
-         "Quantizes every convolution and dense layer's weights to int8 with one scale per\n"
-         "output channel (symmetric, round to nearest; see fer/quant.hpp). Biases stay float.\n"
+         "Quantizes the weights of every convolution and dense layer with at least 64\n"
+         "multiply-adds per output to int8, with one scale per output channel (symmetric,\n"
+         "round to nearest; see fer/quant.hpp). Biases and smaller layers stay float.\n"
          "The file is about a quarter of the fp32 size; fp32 arithmetic runs on the\n"
          "dequantized weights, and --precision int8 on the int8 weights themselves.\n"
          "With --calibrate, sample faces (image files anywhere under DIR, spread evenly\n"
