@@ -78,9 +78,9 @@ void BM_conv2d(benchmark::State& state) {
     const int size = int(state.range(0)), cin = conv.in_channels;
     const fer::Tensor in = random_tensor({size, size, cin});
     fer::Tensor out(conv.output_shape(in.shape()));
-    std::vector<float> scratch;
+    fer::LayerContext context;
     for (auto _ : state) {
-        conv.forward(in, out.mutable_view(), scratch);
+        conv.forward(in, out.mutable_view(), context);
         benchmark::DoNotOptimize(out.data());
     }
     set_flops(state, double(out.size()) * conv.kernel_h * conv.kernel_w * cin);
@@ -139,8 +139,9 @@ void BM_depthwise_conv2d(benchmark::State& state) {
     dw.bias = random_values(std::size_t(channels));
     const fer::Tensor in = random_tensor({size, size, channels});
     fer::Tensor out(dw.output_shape(in.shape()));
+    fer::LayerContext context;
     for (auto _ : state) {
-        dw.forward(in, out.mutable_view());
+        dw.forward(in, out.mutable_view(), context);
         benchmark::DoNotOptimize(out.data());
     }
     set_flops(state, double(out.size()) * dw.kernel_h * dw.kernel_w);
@@ -161,8 +162,9 @@ void BM_max_pool_3x3_s2_same(benchmark::State& state) {
     pool.padding = fer::Padding::same;
     const fer::Tensor in = random_tensor({size, size, channels});
     fer::Tensor out(pool.output_shape(in.shape()));
+    fer::LayerContext context;
     for (auto _ : state) {
-        pool.forward(in, out.mutable_view());
+        pool.forward(in, out.mutable_view(), context);
         benchmark::DoNotOptimize(out.data());
     }
     state.counters["Mvalues/s"] =
@@ -178,8 +180,9 @@ void BM_dense(benchmark::State& state) {
     dense.bias = random_values(std::size_t(dense.outputs));
     const fer::Tensor in = random_tensor({1, 1, dense.inputs});
     fer::Tensor out({1, 1, dense.outputs});
+    fer::LayerContext context;
     for (auto _ : state) {
-        dense.forward(in, out.mutable_view());
+        dense.forward(in, out.mutable_view(), context);
         benchmark::DoNotOptimize(out.data());
     }
     set_flops(state, double(dense.inputs) * dense.outputs);

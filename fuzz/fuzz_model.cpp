@@ -1,8 +1,8 @@
 // libFuzzer target: model files. Parse the GGUF container, build the network, and when it loads
 // run it once on a zero input in fp32 (and int8 where it has int8 weights): a file that
 // passes the load-time checks must also be safe to run.
-#include <fer/model_file.hpp>
-#include <fer/network.hpp>
+#include <fer/model/model_file.hpp>
+#include <fer/nn/network.hpp>
 
 #include <cstddef>
 #include <cstdint>

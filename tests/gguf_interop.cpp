@@ -1,7 +1,7 @@
 // Writes a GGUF file with fer's writer and records what fer's reader finds in it, as JSON, for
 // tests/gguf-interop/compare.js to check against an independent reader.
 // Usage: fer_gguf_interop OUT.gguf OUT.json
-#include <fer/gguf.hpp>
+#include <fer/model/gguf.hpp>
 
 #include <cstdio>
 #include <fstream>

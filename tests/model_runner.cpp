@@ -3,6 +3,8 @@
 // to the model input (0-255 floats, HWC, before normalization), OUT_DIR/probabilities.f32 the
 // model's outputs in its own label order, OUT_DIR/meta.json the sizes. A reference framework
 // then runs the original model on exactly the same pixels.
+// fer_model_runner --layer-types - the layer types fer's model files may name, one per line (the
+// converter's table must list the same: tests/converter/layer_types_check.sh).
 #include <fer/fer.hpp>
 
 #include <cstdio>
@@ -10,8 +12,12 @@
 #include <vector>
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::string(argv[1]) == "--layer-types") {
+        for (const std::string& type : fer::layer_file_types()) std::printf("%s\n", type.c_str());
+        return 0;
+    }
     if (argc < 4) {
-        std::fprintf(stderr, "usage: fer_model_runner MODEL OUT_DIR IMAGE...\n");
+        std::fprintf(stderr, "usage: fer_model_runner MODEL OUT_DIR IMAGE... | --layer-types\n");
         return 2;
     }
     try {

@@ -39,7 +39,7 @@ std::vector<std::int32_t> scan(const fer::Cascade& cascade, const fer::ImageView
     band.rows = gray.height() + 1 - cascade.window_height;
     band.step = step;
     std::vector<std::int32_t> accepted;
-#if FER_DETECT_AVX2
+#if FER_HAS_AVX2
     fer::detail::ScanScratch scratch;
     if (vector_path) fer::detail::scan_band_avx2(compiled, tables, band, accepted, scratch);
 #else
@@ -53,11 +53,11 @@ std::vector<std::int32_t> scan(const fer::Cascade& cascade, const fer::ImageView
 }  // namespace
 
 TEST_CASE("the vector window scan accepts exactly the windows the plain scan accepts") {
-#if !FER_DETECT_AVX2
+#if !FER_HAS_AVX2
     MESSAGE("skipped: no AVX2 code on this platform");
     return;
 #else
-    if (!fer::detail::cpu_has_avx2()) {
+    if (!fer::detail::cpu_has_avx2_fma()) {
         MESSAGE("skipped: this CPU has no AVX2");
         return;
     }

@@ -1,7 +1,9 @@
-#include <fer/gguf.hpp>
+#include <fer/model/gguf.hpp>
 
 #include <cstring>
+#include <memory>
 #include <string>
+#include <type_traits>
 
 #include "helpers.hpp"
 
@@ -52,6 +54,23 @@ TEST_CASE("GGUF written by GgufWriter reads back with the same metadata and tens
     CHECK_THROWS_WITH_AS(f.get_string("fer.input.size"),
                          doctest::Contains("expected a string, found uint32"), fer::error);
     CHECK_THROWS_AS(f.get_integer("no.such.key"), fer::error);
+}
+
+// Tensors point into the file's own bytes: a copy would point into the original's, so copies are
+// impossible, and a moved file's tensors stay readable after the original object is gone.
+static_assert(!std::is_copy_constructible_v<fer::GgufFile>);
+static_assert(!std::is_copy_assignable_v<fer::GgufFile>);
+static_assert(std::is_move_constructible_v<fer::GgufFile>);
+
+TEST_CASE("a moved GGUF file keeps its tensors readable") {
+    auto original = std::make_unique<fer::GgufFile>(fer::GgufFile::parse(sample_file()));
+    fer::GgufFile moved = std::move(*original);
+    original.reset();
+    const fer::GgufTensor& w = moved.tensor("conv1.weight");
+    float third;
+    std::memcpy(&third, w.data + 8, 4);
+    CHECK(third == 1.0f);
+    CHECK(moved.tensor("conv1.weight_i8").data[4] == std::uint8_t(127));
 }
 
 TEST_CASE("every truncation of a GGUF file is rejected") {

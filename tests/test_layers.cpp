@@ -1,7 +1,7 @@
-// Every layer kernel against its plain-loop reference (fer/detail/reference_layers.hpp), on odd
+// Every layer kernel against its plain-loop reference (tests/reference/reference_layers.hpp), on odd
 // shapes with fresh random inputs.
-#include <fer/detail/reference_layers.hpp>
-#include <fer/layers/conv2d_packed.hpp>
+#include <fer/nn/kernels/conv2d_f32_packed.hpp>
+#include "reference/reference_layers.hpp"
 
 #include <cmath>
 #include <random>
@@ -55,7 +55,7 @@ fer::Conv2D random_conv(int kernel, int stride, fer::Padding padding, fer::Activ
 }
 
 // Largest error in units of the allowed error; <= 1 passes.
-double worst_error(const fer::Tensor& got, const fer::detail::ReferenceResult& want) {
+double worst_error(const fer::Tensor& got, const fer::reference::ReferenceResult& want) {
     REQUIRE(got.shape() == want.shape);
     double worst = 0;
     for (std::size_t i = 0; i < want.values.size(); ++i) {
@@ -106,18 +106,22 @@ TEST_CASE("explicit padding must be smaller than the kernel on every side") {
     CHECK_THROWS_AS(pool.validate(), fer::error);
 }
 
-// Conv2D::forward (im2col + Eigen GEMM, the 1x1 path) and, where the CPU runs it, PackedConv2D
-// (weights packed once, what Network uses), both against the reference.
-// Returns whether the packed kernel was checked too.
+// Conv2D's portable path (im2col + Eigen GEMM, the 1x1 path), PackedConv2D's scalar kernel, and,
+// where the CPU runs it, the packed AVX2 kernel (what Network uses), all against the reference.
+// Returns whether the packed AVX2 kernel was checked too.
 bool check_conv_against_reference(const fer::Conv2D& conv, const fer::Tensor& in,
-                                  std::vector<float>& scratch) {
-    const auto want = fer::detail::conv2d_reference(conv, in);
+                                  fer::LayerContext& context) {
+    const auto want = fer::reference::conv2d_reference(conv, in);
     fer::Tensor out(conv.output_shape(in.shape()));
-    conv.forward(in, out.mutable_view(), scratch);
+    conv.forward_eigen(in, out.mutable_view(), context.patches);
     CHECK(worst_error(out, want) <= 1.0);
+    const fer::PackedConv2D packed(conv);
+    fer::Tensor scalar_out(out.shape());
+    packed.forward_scalar(in, scalar_out.mutable_view(), context.patches);
+    CHECK(worst_error(scalar_out, want) <= 1.0);
     if (fer::PackedConv2D::worthwhile(conv)) {
         fer::Tensor packed_out(out.shape());
-        fer::PackedConv2D(conv).forward(in, packed_out.mutable_view(), scratch);
+        packed.forward(in, packed_out.mutable_view(), context.patches);
         CHECK(worst_error(packed_out, want) <= 1.0);
         return true;
     }
@@ -126,7 +130,7 @@ bool check_conv_against_reference(const fer::Conv2D& conv, const fer::Tensor& in
 
 TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference") {
     INFO("seed ", test::seed());
-    std::vector<float> scratch;
+    fer::LayerContext context;
     int cases = 0, packed_cases = 0;
     for (int cin : channel_counts)
         for (int kernel : {1, 3, 5})
@@ -141,7 +145,7 @@ TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference")
                     INFO("cin ", cin, " k ", kernel, " s ", stride, " in ", h, "x", w, " cout ",
                          conv.out_channels);
                     packed_cases +=
-                        check_conv_against_reference(conv, random_tensor({h, w, cin}), scratch);
+                        check_conv_against_reference(conv, random_tensor({h, w, cin}), context);
                     ++cases;
                 }
     CHECK(cases == 90);
@@ -157,12 +161,12 @@ TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference")
     odd.weights = random_values(3 * 3 * 5);
     odd.bias = random_values(5);
     for (const fer::Shape& s : {fer::Shape{1, 1, 3}, fer::Shape{9, 4, 3}})
-        check_conv_against_reference(odd, random_tensor(s), scratch);
+        check_conv_against_reference(odd, random_tensor(s), context);
 }
 
 TEST_CASE("conv2d's direct vector path (8, 16 or 32 outputs, few inputs) matches the reference") {
     INFO("seed ", test::seed());
-    std::vector<float> scratch;
+    fer::LayerContext context;
     for (int cout : {8, 16, 32})
         for (int cin : {1, 3, 7, 13, 16})
             for (int kernel : {3, 5})
@@ -175,14 +179,15 @@ TEST_CASE("conv2d's direct vector path (8, 16 or 32 outputs, few inputs) matches
                         const int h = test::uniform(kernel, 40), w = kernel + test::uniform(0, 9);
                         const fer::Tensor in = random_tensor({h, w, cin});
                         fer::Tensor out(conv.output_shape(in.shape()));
-                        conv.forward(in, out.mutable_view(), scratch);
+                        conv.forward(in, out.mutable_view(), context);
                         INFO("cin ", cin, " cout ", cout, " k ", kernel, " s ", stride, " in ", h,
                              "x", w);
-                        CHECK(worst_error(out, fer::detail::conv2d_reference(conv, in)) <= 1.0);
+                        CHECK(worst_error(out, fer::reference::conv2d_reference(conv, in)) <= 1.0);
                     }
 }
 
 TEST_CASE("depthwise conv2d matches the reference (the vector path: channels a multiple of 8)") {
+    fer::LayerContext context;
     INFO("seed ", test::seed());
     int cases = 0;
     for (int channels : {1, 3, 7, 8, 13, 16, 24, 32, 40})
@@ -202,11 +207,11 @@ TEST_CASE("depthwise conv2d matches the reference (the vector path: channels a m
                     const fer::Tensor in = random_tensor(
                         {test::uniform(kernel, 65), test::uniform(kernel, 40), channels});
                     fer::Tensor out(dw.output_shape(in.shape())), plain(out.shape());
-                    dw.forward(in, out.mutable_view());
-                    dw.forward_plain(in, plain.mutable_view());
+                    dw.forward(in, out.mutable_view(), context);
+                    fer::detail::f32_dwconv_scalar(dw, in, plain.mutable_view());
                     INFO("c ", channels, " k ", kernel, " s ", stride, " in ", in.shape().height,
                          "x", in.shape().width);
-                    const auto want = fer::detail::depthwise_reference(dw, in);
+                    const auto want = fer::reference::depthwise_reference(dw, in);
                     CHECK(worst_error(out, want) <= 1.0);
                     CHECK(worst_error(plain, want) <= 1.0);
                 }
@@ -214,6 +219,7 @@ TEST_CASE("depthwise conv2d matches the reference (the vector path: channels a m
 }
 
 TEST_CASE("max and average pooling match the reference, padded taps ignored") {
+    fer::LayerContext context;
     INFO("seed ", test::seed());
     for (int channels : channel_counts)
         for (auto kind : {fer::Pool2D::Kind::max, fer::Pool2D::Kind::average})
@@ -229,8 +235,8 @@ TEST_CASE("max and average pooling match the reference, padded taps ignored") {
                         const fer::Tensor in = random_tensor(
                             {test::uniform(kernel, 65), test::uniform(kernel, 30), channels});
                         fer::Tensor out(pool.output_shape(in.shape()));
-                        pool.forward(in, out.mutable_view());
-                        CHECK(worst_error(out, fer::detail::pool_reference(pool, in)) <= 1.0);
+                        pool.forward(in, out.mutable_view(), context);
+                        CHECK(worst_error(out, fer::reference::pool_reference(pool, in)) <= 1.0);
                     }
     // All-negative input: SAME max pooling must not pick up a zero from the padding.
     fer::Tensor negative({3, 3, 1});
@@ -239,11 +245,12 @@ TEST_CASE("max and average pooling match the reference, padded taps ignored") {
     pool.kernel_h = pool.kernel_w = 2;
     pool.padding = fer::Padding::same;
     fer::Tensor out(pool.output_shape(negative.shape()));
-    pool.forward(negative, out.mutable_view());
+    pool.forward(negative, out.mutable_view(), context);
     CHECK(out.data()[3] == -9.0f);  // the bottom-right window holds only pixel 8 (value -9)
 }
 
 TEST_CASE("dense, global average pooling, add and softmax match their definitions") {
+    fer::LayerContext context;
     INFO("seed ", test::seed());
     for (int n : {1, 7, 64, 1000}) {
         fer::Dense dense;
@@ -255,15 +262,15 @@ TEST_CASE("dense, global average pooling, add and softmax match their definition
         dense.validate();
         const fer::Tensor in = random_tensor({1, 1, n});
         fer::Tensor out(dense.output_shape(in.shape()));
-        dense.forward(in, out.mutable_view());
-        CHECK(worst_error(out, fer::detail::dense_reference(dense, in)) <= 1.0);
+        dense.forward(in, out.mutable_view(), context);
+        CHECK(worst_error(out, fer::reference::dense_reference(dense, in)) <= 1.0);
     }
     for (int channels : channel_counts) {
         const fer::Tensor in =
             random_tensor({test::uniform(1, 65), test::uniform(1, 20), channels});
         fer::Tensor out({1, 1, channels});
-        fer::GlobalAveragePool().forward(in, out.mutable_view());
-        CHECK(worst_error(out, fer::detail::global_average_pool_reference(in)) <= 1.0);
+        fer::GlobalAveragePool().forward(in, out.mutable_view(), context);
+        CHECK(worst_error(out, fer::reference::global_average_pool_reference(in)) <= 1.0);
     }
     const fer::Tensor a = random_tensor({5, 3, 7}), b = random_tensor({5, 3, 7}),
                       c = random_tensor({5, 3, 7});
@@ -288,7 +295,7 @@ TEST_CASE("dense, global average pooling, add and softmax match their definition
 
 TEST_CASE("batchnorm folded into a convolution computes the same as applying it after") {
     INFO("seed ", test::seed());
-    std::vector<float> scratch;
+    fer::LayerContext context;
     for (int cout : {1, 5, 32}) {
         fer::Conv2D conv;
         conv.kernel_h = conv.kernel_w = 3;
@@ -303,14 +310,14 @@ TEST_CASE("batchnorm folded into a convolution computes the same as applying it 
         for (float& v : bn.variance) v = random_float(0.01f, 2.0f);
         const fer::Tensor in = random_tensor({11, 9, 4});
         fer::Tensor plain(conv.output_shape(in.shape()));
-        conv.forward(in, plain.mutable_view(), scratch);
-        const fer::detail::ReferenceResult want = fer::detail::batchnorm_reference(bn, plain);
+        conv.forward(in, plain.mutable_view(), context);
+        const fer::reference::ReferenceResult want = fer::reference::batchnorm_reference(bn, plain);
         bn.forward(plain.mutable_view());
         CHECK(worst_error(plain, want) <= 1.0);  // the batchnorm layer itself
         fer::Conv2D folded = conv;
         fer::fold_batchnorm(folded, bn);
         fer::Tensor out(folded.output_shape(in.shape()));
-        folded.forward(in, out.mutable_view(), scratch);
+        folded.forward(in, out.mutable_view(), context);
         double worst = 0;
         for (std::size_t i = 0; i < want.values.size(); ++i)
             worst = std::max(worst, std::abs(out.data()[i] - want.values[i]) /
@@ -347,6 +354,7 @@ TEST_CASE("inconsistent layer parameters and shapes give fer::error") {
 }
 
 TEST_CASE("batchnorm folded into a depthwise convolution computes the same as applying it after") {
+    fer::LayerContext context;
     INFO("seed ", test::seed());
     fer::DepthwiseConv2D dw;
     dw.channels = 13;
@@ -359,12 +367,12 @@ TEST_CASE("batchnorm folded into a depthwise convolution computes the same as ap
     for (int c = 0; c < 13; ++c) bn.variance.push_back(random_float(0.01f, 2.0f));
     const fer::Tensor in = random_tensor({10, 7, 13});
     fer::Tensor plain(dw.output_shape(in.shape()));
-    dw.forward(in, plain.mutable_view());
-    const fer::detail::ReferenceResult want = fer::detail::batchnorm_reference(bn, plain);
+    dw.forward(in, plain.mutable_view(), context);
+    const fer::reference::ReferenceResult want = fer::reference::batchnorm_reference(bn, plain);
     fer::DepthwiseConv2D folded = dw;
     fer::fold_batchnorm(folded, bn);
     fer::Tensor out(folded.output_shape(in.shape()));
-    folded.forward(in, out.mutable_view());
+    folded.forward(in, out.mutable_view(), context);
     for (std::size_t i = 0; i < want.values.size(); ++i)
         REQUIRE(std::abs(out.data()[i] - want.values[i]) <= 1e-4 * (1 + std::abs(want.values[i])));
     fer::DepthwiseConv2D with_relu = dw;

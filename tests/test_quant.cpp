@@ -1,6 +1,6 @@
-#include <fer/detail/reference_layers.hpp>
-#include <fer/layers/conv2d_int8.hpp>
-#include <fer/quant.hpp>
+#include <fer/nn/kernels/conv2d_qs8.hpp>
+#include <fer/nn/quant.hpp>
+#include "reference/reference_layers.hpp"
 
 #include <cfloat>
 #include <cmath>
@@ -69,8 +69,8 @@ TEST_CASE("a convolution with dequantized int8 weights stays within the stated e
     const fer::QuantizedWeights q = fer::quantize_per_channel(conv.weights, conv.out_channels);
     fer::Conv2D int8 = conv;
     int8.weights = fer::dequantize(q);
-    const fer::detail::ReferenceResult exact = fer::detail::conv2d_reference(conv, in);
-    const fer::detail::ReferenceResult approx = fer::detail::conv2d_reference(int8, in);
+    const fer::reference::ReferenceResult exact = fer::reference::conv2d_reference(conv, in);
+    const fer::reference::ReferenceResult approx = fer::reference::conv2d_reference(int8, in);
     // sum |x| over a receptive field is at most 9 * 7 (inputs in [0, 1)).
     for (std::size_t i = 0; i < exact.values.size(); ++i) {
         const double bound = 9 * 7 * q.scales[i % 13] * fer::max_weight_error_in_scales;
@@ -166,7 +166,7 @@ TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay w
                     REQUIRE(std::equal(fast.data(), fast.data() + fast.size(), plain.data()));
 
                     // Against the float reference, output by output, with the derived bound.
-                    const auto want = fer::detail::conv2d_reference(conv, in);
+                    const auto want = fer::reference::conv2d_reference(conv, in);
                     double worst = 0;  // in units of the bound
                     for (int oy = 0; oy < o.height; ++oy)
                         for (int ox = 0; ox < o.width; ++ox)
@@ -174,7 +174,7 @@ TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay w
                                 double sum_x = 0, sum_w = 0;
                                 float row_max = 0;  // the row's scale is its largest |x|
                                 int taps = 0;
-                                fer::detail::for_each_tap(
+                                fer::reference::for_each_tap(
                                     conv, in.shape(), oy, ox, [&](int ky, int kx, int iy, int ix) {
                                         for (int ci = 0; ci < cin; ++ci) {
                                             const float x = std::abs(in.view().at(iy, ix, ci));

@@ -1,10 +1,14 @@
 // Command-line parsing for the fer tool: subcommands with long options, generated --help.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,11 +19,58 @@ struct UsageError {
     std::string message;
 };
 
+// Thrown for anything else the tool cannot do (an output it cannot write, a folder that is not
+// one); main prints the one-line message and exits with status 1.
+struct Failure {
+    std::string message;
+};
+
+// What an option's value names, for the checks parse() makes before any work is done.
+enum class ValueKind { text, output_file, output_dir };
+
 struct Option {
     std::string name;        // without the leading "--"
     std::string value_name;  // empty for a flag
     std::string help;
+    ValueKind kind = ValueKind::text;
 };
+
+// `help` followed by " (default VALUE)", VALUE as the library's own option structs hold it.
+template <class Value>
+std::string with_default(const std::string& help, const Value& value) {
+    std::ostringstream out;
+    out << help << " (default " << value << ")";
+    return out.str();
+}
+
+// Throws Failure unless `dir` is an existing, writable folder; `what` names the option and path.
+inline void check_writable_folder(const std::string& what, const std::filesystem::path& dir) {
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec))
+        throw Failure{what + ": folder '" + dir.string() + "' does not exist"};
+    if (!std::filesystem::is_directory(dir, ec))
+        throw Failure{what + ": '" + dir.string() + "' is not a folder"};
+    if (::access(dir.c_str(), W_OK) != 0)
+        throw Failure{what + ": cannot write in '" + dir.string() + "'"};
+}
+
+// Throws Failure unless a file can be created at `path`: its folder exists and is writable, and
+// the path itself is not a folder.
+inline void check_output_file(const std::string& what, const std::string& path) {
+    const std::filesystem::path p(path);
+    std::error_code ec;
+    if (path.empty() || std::filesystem::is_directory(p, ec))
+        throw Failure{what + ": '" + path + "' is a folder, not a file name"};
+    check_writable_folder(what, p.has_parent_path() ? p.parent_path() : ".");
+}
+
+// Throws Failure unless `path` is a writable folder, or one that can be made in a writable folder.
+inline void check_output_folder(const std::string& what, const std::string& path) {
+    const std::filesystem::path p(path);
+    std::error_code ec;
+    if (std::filesystem::exists(p, ec)) return check_writable_folder(what, p);
+    check_writable_folder(what, p.has_parent_path() ? p.parent_path() : ".");
+}
 
 class Arguments {
   public:
@@ -130,6 +181,10 @@ struct Command {
                                      ")"};
                 value = argv[++i];
             }
+            if (option->kind == ValueKind::output_file)
+                check_output_file("--" + option_name, value);
+            else if (option->kind == ValueKind::output_dir)
+                check_output_folder("--" + option_name, value);
             args.add(option_name, value);
         }
         return args;

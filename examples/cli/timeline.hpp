@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "classify.hpp"
+#include "annotate.hpp"
 
 namespace cli {
 

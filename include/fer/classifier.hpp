@@ -17,8 +17,8 @@
 
 #include "error.hpp"
 #include "image.hpp"
-#include "model_file.hpp"
-#include "network.hpp"
+#include "model/model_file.hpp"
+#include "nn/network.hpp"
 #include "preprocess.hpp"
 
 namespace fer {
@@ -125,14 +125,6 @@ class ExpressionClassifier {
         const float runs = float(models_.size() * (flip ? 2 : 1));
         for (float& p : sum) p /= runs;
         return sum;
-    }
-
-    // One model on an already made input tensor (for callers that batch their own inputs).
-    Probabilities classify_input(std::size_t model, const TensorView& input,
-                                 Network::Workspace& ws) const {
-        Probabilities out{};
-        add_outputs(model, models_.at(model).forward(input, ws, precision_), out);
-        return out;
     }
 
   private:

@@ -66,27 +66,39 @@
 // Headers (each usable on its own)
 //   fer/error.hpp      fer::error, FER_ASSERT
 //   fer/limits.hpp     every hard limit
+//   fer/cpu.hpp        which SIMD kernels run here; FER_NO_SIMD turns them all off
 //   fer/image.hpp      PixelFormat, Rect, ImageView, MutableImageView, Image
 //   fer/imgproc.hpp    convert, to_gray, crop, resize_bilinear, resize_area, equalize_histogram
 //   fer/integral.hpp   integral and squared integral images
 //   fer/io.hpp         load_image, decode_image, save_image, encode_png, encode_jpeg
 //   fer/draw.hpp       draw_rectangle, fill_rectangle, draw_text, draw_label
 //   fer/file.hpp       read_file_bytes, write_file
-//   fer/gguf.hpp       GgufFile (validating GGUF v3 reader), GgufWriter
 //   fer/detect/cascade.hpp          Cascade, load_cascade, parse_cascade (OpenCV's XML files)
 //   fer/detect/detector.hpp         CascadeDetector, DetectionOptions, Detection
 //   fer/detect/group.hpp            group_rectangles
 //   fer/detect/eyes.hpp             find_eyes, EyePair (roll angle for alignment)
 //   fer/detect/default_cascade.hpp  default_face_cascade_path, default_eye_cascade_path
-//   fer/tensor.hpp     Shape, Tensor, TensorView (HWC floats)
-//   fer/layers/*.hpp   Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, softmax, add,
-//                      BatchNorm and fold_batchnorm, Int8Conv2D, PackedConv2D (the CNN engine's
-//                      layers)
-//   fer/quant.hpp      int8 semantics: quantize_per_channel, dequantize, error bounds
-//   fer/network.hpp    Network (layers with named inputs, shape checks, const forward in fp32
-//                      or int8), Precision
-//   fer/model_file.hpp load_network, save_network (GGUF model files)
-//   fer/calibrate.hpp  calibrate_int8 (int8 weights equalized and bias-corrected on sample faces)
+//   fer/detect/detail/  the XML reader, window evaluation and vector scan (internal)
+//   The CNN engine, fer/nn/:
+//   fer/nn/tensor.hpp      Shape, Tensor, TensorView (HWC floats)
+//   fer/nn/layer.hpp       the contract every layer kind keeps; LayerContext, Precision
+//   fer/nn/layers.hpp      Layer (the registered kinds), read_layer, write_layer
+//   fer/nn/layers/*.hpp    one header per kind: Conv2D, DepthwiseConv2D, Pool2D,
+//                          GlobalAveragePool, Dense, AddLayer, ActivationLayer, SoftmaxLayer
+//   fer/nn/kernels/*.hpp   kernels named by data type, tile and instruction set (f32_*, qs8_*),
+//                          PackedConv2D and Int8Conv2D (a convolution's packed and int8 forms)
+//   fer/nn/window.hpp      Padding, Pads, ConvGeometry, window geometry and im2col
+//   fer/nn/activation.hpp  Activation
+//   fer/nn/batchnorm.hpp   BatchNorm and fold_batchnorm (for converters)
+//   fer/nn/quant.hpp       int8 semantics: quantize_per_channel, dequantize, error bounds
+//   fer/nn/network.hpp     Network (layers with named inputs, shape checks, const forward in
+//                          fp32 or int8)
+//   fer/nn/calibrate.hpp   calibrate_int8 (int8 weights equalized and bias-corrected)
+//   Model files, fer/model/:
+//   fer/model/gguf.hpp        GgufFile (validating GGUF v3 reader), GgufWriter
+//   fer/model/layer_io.hpp    LayerReader, LayerWriter (a layer's keys and tensors)
+//   fer/model/model_file.hpp  load_network, save_network (GGUF model files)
+//   Recognition:
 //   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
 //   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
 //   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult
@@ -104,36 +116,36 @@
 // ============================================================================================
 #pragma once
 
-#include "calibrate.hpp"
 #include "classifier.hpp"
+#include "cpu.hpp"
 #include "default_model.hpp"
 #include "detect/cascade.hpp"
 #include "detect/default_cascade.hpp"
 #include "detect/detector.hpp"
 #include "detect/eyes.hpp"
+#include "detect/group.hpp"
 #include "draw.hpp"
 #include "error.hpp"
 #include "file.hpp"
-#include "gguf.hpp"
 #include "image.hpp"
 #include "imgproc.hpp"
 #include "integral.hpp"
 #include "io.hpp"
-#include "layers/batchnorm.hpp"
-#include "layers/common.hpp"
-#include "layers/conv2d.hpp"
-#include "layers/conv2d_int8.hpp"
-#include "layers/conv2d_packed.hpp"
-#include "layers/dense.hpp"
-#include "layers/depthwise_conv2d.hpp"
-#include "layers/pool2d.hpp"
 #include "limits.hpp"
-#include "model_file.hpp"
-#include "network.hpp"
+#include "model/gguf.hpp"
+#include "model/layer_io.hpp"
+#include "model/model_file.hpp"
+#include "nn/activation.hpp"
+#include "nn/batchnorm.hpp"
+#include "nn/calibrate.hpp"
+#include "nn/layer.hpp"
+#include "nn/layers.hpp"
+#include "nn/network.hpp"
+#include "nn/quant.hpp"
+#include "nn/tensor.hpp"
+#include "nn/window.hpp"
 #include "pipeline.hpp"
 #include "preprocess.hpp"
-#include "quant.hpp"
-#include "tensor.hpp"
 #include "version.hpp"
 #include "video/camera.hpp"
 #include "video/latest_frame.hpp"

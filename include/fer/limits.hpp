@@ -8,6 +8,8 @@
 
 #include <cstdint>
 
+#include "error.hpp"
+
 namespace fer::limits {
 
 // Longest image side in pixels, for decoded files and for caller buffers alike.
@@ -35,8 +37,30 @@ inline constexpr std::int64_t max_model_string_bytes = std::int64_t{1} << 20;
 inline constexpr std::int64_t max_model_array_elements = std::int64_t{1} << 24;
 inline constexpr int max_model_tensor_dims = 4;
 
+// Networks (from model files or built in code): layers, tensor sizes, windows. A tensor of 2^26
+// floats (256 MiB) is far beyond any face model's activations.
+inline constexpr int max_network_layers = 1000;
+inline constexpr int max_network_input_side = 4096;
+inline constexpr int max_layer_channels = 4096;
+inline constexpr std::int64_t max_tensor_elements = std::int64_t{1} << 26;
+inline constexpr int max_kernel_side = 64;
+inline constexpr int max_stride = 16;
+
+// Worker threads one call may start (detection, batch recognition, the video tracker).
+inline constexpr int max_threads = 256;
+
 // Video streams (Y4M, cameras): frames obey the image limits above; header lines are short.
 inline constexpr int max_y4m_header_bytes = 4096;
 inline constexpr int max_camera_side = 8192;
 
 }  // namespace fer::limits
+
+namespace fer::detail {
+
+// Throws: fer::error("<what>: expected 1 to max_threads, found <threads>") when out of range.
+inline void check_thread_count(const char* what, int threads) {
+    if (threads < 1 || threads > limits::max_threads)
+        fail(what, concat("1 to ", limits::max_threads), threads);
+}
+
+}  // namespace fer::detail

@@ -29,6 +29,7 @@
 #include "detect/detector.hpp"
 #include "detect/eyes.hpp"
 #include "imgproc.hpp"
+#include "limits.hpp"
 
 namespace fer {
 
@@ -112,11 +113,11 @@ class Recognizer {
 
     // A batch: the faces of each image, computed by `threads` workers (each with its own
     // workspace); the same answers as one recognize() call per image.
-    // Throws: fer::error for an empty image (the first one met) or threads outside 1 to 256.
+    // Throws: fer::error for an empty image (the first one met) or threads outside 1 to
+    // limits::max_threads.
     std::vector<std::vector<FaceResult>> recognize_batch(const std::vector<ImageView>& images,
                                                          int threads = 1) const {
-        if (threads < 1 || threads > 256)
-            detail::fail("recognize_batch threads", "1 to 256", threads);
+        detail::check_thread_count("recognize_batch threads", threads);
         std::vector<std::vector<FaceResult>> out(images.size());
         std::vector<std::string> errors(images.size());
         std::atomic<std::size_t> next{0};

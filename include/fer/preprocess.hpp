@@ -15,8 +15,8 @@
 
 #include "image.hpp"
 #include "imgproc.hpp"
-#include "network.hpp"
-#include "tensor.hpp"
+#include "nn/network.hpp"
+#include "nn/tensor.hpp"
 
 namespace fer {
 

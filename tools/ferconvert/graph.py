@@ -1,20 +1,18 @@
 """The converters' common model description, written out as a fer GGUF model file.
 
-A Model is what fer's Network is (include/fer/network.hpp): an input spec, layers in order, each
+A Model is what fer's Network is (include/fer/nn/network.hpp): an input spec, layers in order, each
 reading earlier layers (index -1 is the network input), and labels. Weights use fer's layouts,
 which are TensorFlow's: conv [kh][kw][in][out], depthwise [kh][kw][channels], dense [in][out].
 Batch normalization is folded into the convolution before it by the source readers, so it never
 appears here.
 """
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
 from . import gguf
 
-LAYER_TYPES = ("conv2d", "depthwise_conv2d", "max_pool2d", "average_pool2d",
-               "global_average_pool", "dense", "add", "activation", "softmax")
 ACTIVATIONS = ("none", "relu", "relu6")
 FER2013_LABELS = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
@@ -35,6 +33,82 @@ class Layer:
     bias: Optional[np.ndarray] = None
     name: str = ""  # where it came from, for messages
     pads: Optional[Tuple[int, int, int, int]] = None  # top, bottom, left, right ("explicit")
+
+
+def _window_shape(l, inputs, where):
+    """Output (h, w) of a windowed layer, and the input shape."""
+    h, w, c = inputs[0]
+    (kh, kw), (sh, sw) = l.kernel, l.stride
+    if l.padding == "same":
+        oh, ow = -(-h // sh), -(-w // sw)
+    elif l.padding == "explicit":
+        top, bottom, left, right = l.pads
+        if max(top, bottom) >= kh or max(left, right) >= kw or min(l.pads) < 0:
+            raise ConversionError("%s: pads %s for kernel %s" % (where, l.pads, l.kernel))
+        oh = (h + top + bottom - kh) // sh + 1
+        ow = (w + left + right - kw) // sw + 1
+    elif l.padding == "valid":
+        oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    else:
+        raise ConversionError("%s: padding %s" % (where, l.padding))
+    if oh < 1 or ow < 1:
+        raise ConversionError("%s: input %dx%d smaller than kernel" % (where, h, w))
+    return oh, ow, c
+
+
+def _conv_shape(l, inputs, where):
+    oh, ow, c = _window_shape(l, inputs, where)
+    if l.weight.shape[:3] != tuple(l.kernel) + (c,):
+        raise ConversionError("%s: weight %s for input channels %d" % (where, l.weight.shape, c))
+    return oh, ow, l.weight.shape[3]
+
+
+def _depthwise_shape(l, inputs, where):
+    oh, ow, c = _window_shape(l, inputs, where)
+    if l.weight.shape != tuple(l.kernel) + (c,):
+        raise ConversionError("%s: weight %s for %d channels" % (where, l.weight.shape, c))
+    return oh, ow, c
+
+
+def _dense_shape(l, inputs, where):
+    h, w, c = inputs[0]
+    if l.weight.shape[0] != h * w * c:
+        raise ConversionError("%s: weight %s for %d inputs" % (where, l.weight.shape, h * w * c))
+    return 1, 1, l.weight.shape[1]
+
+
+def _add_shape(l, inputs, where):
+    if len(inputs) < 2 or any(s != inputs[0] for s in inputs):
+        raise ConversionError("%s: needs two or more inputs of one shape" % where)
+    return inputs[0]
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """What a layer type has in the model file, and its output shape from its inputs' shapes."""
+    window: bool = False  # kernel, stride, padding (and pads)
+    activation: bool = False  # an activation key
+    outputs: bool = False  # an outputs key: the weight's last axis
+    weights: bool = False  # weight and bias tensors
+    shape: Callable = lambda l, inputs, where: inputs[0]
+
+
+# Every layer type of fer's model files, as registered in include/fer/nn/layers.hpp (a test
+# checks that the two lists agree).
+LAYER_KINDS = {
+    "conv2d": LayerKind(window=True, activation=True, outputs=True, weights=True,
+                        shape=_conv_shape),
+    "depthwise_conv2d": LayerKind(window=True, activation=True, weights=True,
+                                  shape=_depthwise_shape),
+    "max_pool2d": LayerKind(window=True, shape=_window_shape),
+    "average_pool2d": LayerKind(window=True, shape=_window_shape),
+    "global_average_pool": LayerKind(shape=lambda l, inputs, where: (1, 1, inputs[0][2])),
+    "dense": LayerKind(activation=True, outputs=True, weights=True, shape=_dense_shape),
+    "add": LayerKind(activation=True, shape=_add_shape),
+    "activation": LayerKind(activation=True),
+    "softmax": LayerKind(),
+}
+LAYER_TYPES = tuple(LAYER_KINDS)
 
 
 @dataclass
@@ -59,50 +133,14 @@ class Model:
         source = lambda i: (self.height, self.width, self.channels) if i < 0 else shapes[i]
         for n, l in enumerate(self.layers):
             where = "layer %d (%s %s)" % (n, l.type, l.name)
-            if l.type not in LAYER_TYPES:
+            kind = LAYER_KINDS.get(l.type)
+            if kind is None:
                 raise ConversionError("%s: unknown type" % where)
             if not l.inputs or any(i < -1 or i >= n for i in l.inputs):
                 raise ConversionError("%s: inputs %s must be earlier layers" % (where, l.inputs))
-            h, w, c = source(l.inputs[0])
             if l.activation is not None and l.activation not in ACTIVATIONS:
                 raise ConversionError("%s: activation %s" % (where, l.activation))
-            if l.type in ("conv2d", "depthwise_conv2d", "max_pool2d", "average_pool2d"):
-                (kh, kw), (sh, sw) = l.kernel, l.stride
-                if l.padding == "same":
-                    oh, ow = -(-h // sh), -(-w // sw)
-                elif l.padding == "explicit":
-                    top, bottom, left, right = l.pads
-                    if max(top, bottom) >= kh or max(left, right) >= kw or min(l.pads) < 0:
-                        raise ConversionError("%s: pads %s for kernel %s" % (where, l.pads,
-                                                                             l.kernel))
-                    oh = (h + top + bottom - kh) // sh + 1
-                    ow = (w + left + right - kw) // sw + 1
-                elif l.padding == "valid":
-                    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
-                if oh < 1 or ow < 1:
-                    raise ConversionError("%s: input %dx%d smaller than kernel" % (where, h, w))
-                if l.type == "conv2d":
-                    if l.weight.shape[:3] != (kh, kw, c):
-                        raise ConversionError("%s: weight %s for input channels %d" %
-                                              (where, l.weight.shape, c))
-                    c = l.weight.shape[3]
-                elif l.type == "depthwise_conv2d" and l.weight.shape != (kh, kw, c):
-                    raise ConversionError("%s: weight %s for %d channels" %
-                                          (where, l.weight.shape, c))
-                shapes.append((oh, ow, c))
-            elif l.type == "global_average_pool":
-                shapes.append((1, 1, c))
-            elif l.type == "dense":
-                if l.weight.shape[0] != h * w * c:
-                    raise ConversionError("%s: weight %s for %d inputs" %
-                                          (where, l.weight.shape, h * w * c))
-                shapes.append((1, 1, l.weight.shape[1]))
-            elif l.type == "add":
-                if len(l.inputs) < 2 or any(source(i) != (h, w, c) for i in l.inputs):
-                    raise ConversionError("%s: needs two or more inputs of one shape" % where)
-                shapes.append((h, w, c))
-            else:
-                shapes.append((h, w, c))
+            shapes.append(kind.shape(l, [source(i) for i in l.inputs], where))
             if l.bias is not None and l.bias.shape != (shapes[-1][2],):
                 raise ConversionError("%s: bias %s" % (where, l.bias.shape))
         return shapes
@@ -111,7 +149,7 @@ class Model:
         """Multiply-accumulates of one forward pass (convolutions and dense layers)."""
         total = 0
         for l, (h, w, c) in zip(self.layers, self.shapes()):
-            if l.type in ("conv2d", "depthwise_conv2d", "dense"):
+            if LAYER_KINDS[l.type].weights:
                 total += h * w * l.weight.size
         return total
 
@@ -145,11 +183,12 @@ class Model:
                 w.string(key + "padding", l.padding)
                 if l.padding == "explicit":
                     w.int32s(key + "pads", list(l.pads))
-            if l.type in ("conv2d", "depthwise_conv2d", "dense", "add", "activation"):
+            kind = LAYER_KINDS[l.type]
+            if kind.activation:
                 w.string(key + "activation", l.activation or "none")
-            if l.type in ("conv2d", "dense"):
+            if kind.outputs:
                 w.uint32(key + "outputs", int(l.weight.shape[-1]))
-            if l.weight is not None:
+            if kind.weights:
                 w.tensor("layer.%d.weight" % n, np.asarray(l.weight, dtype=np.float32))
                 w.tensor("layer.%d.bias" % n, np.asarray(l.bias, dtype=np.float32))
         for k in sorted(self.info):

@@ -26,7 +26,7 @@
 #include "../file.hpp"
 #include "../image.hpp"
 #include "../limits.hpp"
-#include "xml.hpp"
+#include "detail/xml.hpp"
 
 namespace fer {
 

@@ -27,10 +27,11 @@
 #include "../error.hpp"
 #include "../image.hpp"
 #include "../imgproc.hpp"
+#include "../limits.hpp"
 #include "cascade.hpp"
-#include "evaluate.hpp"
+#include "detail/evaluate.hpp"
+#include "detail/scan.hpp"
 #include "group.hpp"
-#include "scan.hpp"
 
 namespace fer {
 
@@ -54,7 +55,7 @@ inline void check_detection_options(const DetectionOptions& o) {
     for (int size : {o.min_width, o.min_height, o.max_width, o.max_height})
         if (size < 0 || size > limits::max_image_side)
             fail("object size limit", concat("0 to ", limits::max_image_side), size);
-    if (o.threads < 1 || o.threads > 256) fail("detection threads", "1 to 256", o.threads);
+    check_thread_count("detection threads", o.threads);
 }
 
 // One pyramid level: the scale (original size / level size) and the level's image size.

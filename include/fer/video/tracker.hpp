@@ -32,6 +32,7 @@
 
 #include "../error.hpp"
 #include "../imgproc.hpp"
+#include "../limits.hpp"
 #include "../pipeline.hpp"
 #include "match.hpp"
 #include "smoothing.hpp"
@@ -93,8 +94,7 @@ class FaceTracker {
         if (options.search_min_neighbors < 0 || options.search_min_neighbors > 10000)
             detail::fail("tracker search min neighbors", "0 to 10000",
                          options.search_min_neighbors);
-        if (options.threads < 1 || options.threads > 256)
-            detail::fail("tracker threads", "1 to 256", options.threads);
+        detail::check_thread_count("tracker threads", options.threads);
         detail::check_smoothing_options(options.smoothing);
         workspaces_.resize(std::size_t(options.threads));
     }

@@ -1,0 +1,130 @@
+// `fer classify`: the faces in photos and their expressions.
+#include <fer/fer.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "annotate.hpp"
+#include "args.hpp"
+#include "commands.hpp"
+#include "detection.hpp"
+#include "json.hpp"
+#include "models.hpp"
+
+namespace cli {
+namespace {
+
+int run_classify(const Arguments& args) {
+    if (args.positional.empty()) throw UsageError{"expected at least one IMAGE"};
+    if (args.flag("annotate") && args.positional.size() != 1)
+        throw UsageError{"--annotate draws one image; give one IMAGE, or use --annotate-dir"};
+    fer::RecognizerOptions options;
+    parse_detection(args, options.detection);
+    options.flip = args.flag("tta");
+    options.margin = args.real("margin", options.margin, 0.0, 1.0);
+    const bool no_detect = args.flag("no-detect"), largest = args.flag("largest");
+    options.align = !args.flag("no-align");
+    options.require_eyes = args.flag("require-eyes");
+    LoadedModels models = load_models(args);
+    std::shared_ptr<const fer::CascadeDetector> detector;
+    if (!no_detect)
+        detector = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
+            args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
+    std::shared_ptr<const fer::CascadeDetector> eyes;
+    if (!no_detect && (options.align || options.require_eyes))
+        eyes = std::make_shared<const fer::CascadeDetector>(
+            fer::load_cascade(fer::default_eye_cascade_path()));
+    const fer::Recognizer recognizer(detector, std::move(models.classifier), options, eyes);
+    if (args.flag("annotate-dir")) std::filesystem::create_directories(args.text("annotate-dir"));
+
+    fer::Recognizer::Workspace ws;
+    int status = 0;
+    for (const std::string& path : args.positional) {
+        try {
+            fer::Image photo = fer::load_image(path);
+            std::vector<fer::FaceResult> faces;
+            if (no_detect)
+                faces.push_back(recognizer.classify_face(photo, ws));
+            else
+                faces = recognizer.recognize(photo, ws);
+            if (largest && faces.size() > 1)
+                faces = {*std::max_element(faces.begin(), faces.end(), [](auto& a, auto& b) {
+                    return a.box.width * a.box.height < b.box.width * b.box.height;
+                })};
+            std::string list;
+            for (const fer::FaceResult& f : faces) {
+                JsonObject face;
+                face.raw("box", box_json(f.box))
+                    .text("label", fer::to_string(f.label))
+                    .number("score", f.score, 4)
+                    .raw("probabilities", probabilities_json(f.probabilities))
+                    .raw("aligned", f.aligned ? "true" : "false");
+                if (f.aligned) face.number("roll", f.roll_degrees, 3);
+                list += (list.empty() ? "" : ", ") + face.str();
+            }
+            JsonObject out;
+            out.text("image", path)
+                .number("width", photo.width())
+                .number("height", photo.height())
+                .raw("faces", "[" + list + "]");
+            std::printf("%s\n", out.str().c_str());
+            std::fflush(stdout);
+            if (args.flag("annotate") || args.flag("annotate-dir")) {
+                annotate_faces(photo, faces);
+                const std::string target =
+                    args.flag("annotate") ? args.text("annotate")
+                                          : (std::filesystem::path(args.text("annotate-dir")) /
+                                             (std::filesystem::path(path).stem().string() + ".png"))
+                                                .string();
+                fer::save_image(target, photo);
+            }
+        } catch (const fer::error& e) {
+            std::fprintf(stderr, "fer classify: %s\n", e.what());
+            status = 1;
+        }
+    }
+    return status;
+}
+
+}  // namespace
+
+Command classify_command() {
+    const fer::RecognizerOptions defaults;
+    return {"classify",
+            "IMAGE...",
+            "Find the faces in photos and classify their expressions.",
+            "Prints one JSON object per image: image, width, height and faces, each face with\n"
+            "box [x, y, w, h], label, score (the label's probability) and probabilities (the\n"
+            "seven expressions), aligned (whether the crop was turned to level the eyes) and\n"
+            "roll (the eyes' slope in degrees, when aligned). Faces come from the frontal-face\n"
+            "cascade (faces from 30 pixels; detector options as in 'fer detect'); each is cropped\n"
+            "square around its box, turned so that the eyes are level when the eye cascade finds\n"
+            "both, and classified by the shipped model unless --model says otherwise. An\n"
+            "unreadable image is reported on stderr and the others are still processed; the exit\n"
+            "status is then 1.",
+            with_face_detector_options(
+                {model_option,
+                 precision_option,
+                 {"tta", "", "average each face with its mirror image"},
+                 {"no-detect", "", "the whole image is one face (a crop)"},
+                 {"no-align", "", "do not turn crops to level the eyes"},
+                 {"require-eyes", "", "drop boxes without two eyes (most cascade false positives)"},
+                 {"largest", "", "only the largest face of each image"},
+                 {"margin", "F",
+                  with_default("enlarge each face crop by F of its side on every side",
+                               defaults.margin)},
+                 {"threads", "N",
+                  with_default("detector threads per image", defaults.detection.threads)},
+                 {"annotate", "OUT", "write the picture with boxes and labels to OUT (one IMAGE)",
+                  ValueKind::output_file},
+                 {"annotate-dir", "DIR", "write each picture, annotated, into DIR as NAME.png",
+                  ValueKind::output_dir}},
+                defaults.detection),
+            run_classify};
+}
+
+}  // namespace cli

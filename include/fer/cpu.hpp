@@ -1,0 +1,33 @@
+// fer/cpu.hpp - which hand-written SIMD kernels are compiled, and which this CPU runs.
+//
+// On x86-64 with GCC or Clang, the AVX2 kernels (convolutions, int8, the detector's vector scan)
+// are compiled with per-function target attributes and chosen at run time, so a portable build
+// still uses them where the CPU has them; elsewhere, and on CPUs without AVX2 and FMA, the plain
+// C++ kernels run. Every SIMD kernel has a plain twin that computes the same values.
+//
+// Configuration:
+//   FER_NO_SIMD  define before including any fer header (or with -DFER_NO_SIMD) to compile no
+//                hand-written SIMD at all: every kernel takes its plain path, on any machine. The
+//                test suite is built once this way too, so the plain paths are tested on x86.
+#pragma once
+
+#if !defined(FER_NO_SIMD) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define FER_HAS_AVX2 1
+#include <immintrin.h>
+#else
+#define FER_HAS_AVX2 0
+#endif
+
+namespace fer::detail {
+
+// Whether the AVX2 kernels may run here: compiled in, and the CPU has AVX2 and FMA. Never throws.
+inline bool cpu_has_avx2_fma() {
+#if FER_HAS_AVX2
+    static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return has;
+#else
+    return false;
+#endif
+}
+
+}  // namespace fer::detail

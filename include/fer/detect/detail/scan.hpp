@@ -1,0 +1,365 @@
+// fer/detect/detail/scan.hpp - visiting every window of one pyramid level (internal).
+//
+// Two implementations give the same hits. The plain one evaluates windows one by one in OpenCV's
+// order. The AVX2 one (x86-64, chosen at run time) serves Haar cascades made of stumps, the
+// common face cascades: it evaluates the flatness test and the first stage for eight
+// neighbouring windows at once with plain vector loads, applies OpenCV's rule that a first-stage
+// rejection skips the next position, then runs the surviving windows of the whole band through
+// the later stages eight at a time with gathers, dropping windows as stages reject them. Every
+// lane performs the scalar code's float and double operations in the same order, so the verdicts
+// are identical; tests compare the two on random images and real photos.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "../../cpu.hpp"
+#include "evaluate.hpp"
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+#endif
+
+namespace fer::detail {
+
+// The window positions of one pyramid level: x < columns and y < rows, both multiples of step.
+struct RowBand {
+    int columns = 0;
+    int rows = 0;
+    int step = 2;
+};
+
+// Working memory of the vector scan, kept from level to level and call to call so that large
+// buffers are not allocated (and their pages faulted in) again for every pyramid level.
+struct ScanScratch {
+    std::vector<const std::uint32_t*> corners;
+    std::vector<std::uint8_t> state, candidate;
+    std::vector<float> row_factors;
+    std::vector<std::vector<std::int32_t>> bucket_origins;
+    std::vector<std::vector<float>> bucket_factors;
+};
+
+// Appends the table offset (y * stride + x) of every accepted window, plain code.
+inline void scan_band_scalar(const CompiledCascade& cascade, const LevelTables& tables,
+                             const RowBand& band, std::vector<std::int32_t>& accepted) {
+    for (int y = 0; y < band.rows; y += band.step)
+        for (int x = 0; x < band.columns; x += band.step) {
+            const int verdict = cascade.evaluate(tables, x, y);
+            if (verdict > 0) accepted.push_back(std::int32_t(y * tables.stride + x));
+            if (verdict == 0)
+                x += band.step;  // as OpenCV: a first-stage rejection skips a position
+        }
+}
+
+#if FER_HAS_AVX2
+#define FER_AVX2_TARGET __attribute__((target("avx2")))
+
+// A table as the dense code reads it: for step 1 the table itself; for step 2 its even and odd
+// columns apart, so that eight windows two pixels apart read eight neighbouring entries.
+struct DenseTable {
+    const std::uint32_t* parts[2];
+    std::ptrdiff_t row_stride;  // entries per row in each part
+};
+
+// Where a window-relative corner (x, y) lies in a DenseTable, for the window at position 0 of
+// row 0; window b of row y adds y * row_stride + b.
+inline const std::uint32_t* dense_corner(const std::int16_t* xy, const DenseTable& t, int step) {
+    const int cx = xy[0], cy = xy[1];
+    return t.parts[cx % step] + cy * t.row_stride + cx / step;
+}
+
+// Rectangle sums of eight neighbouring windows from the rectangle's four corner pointers.
+FER_AVX2_TARGET inline __m256i dense_sums(const std::uint32_t* const* corner, std::ptrdiff_t base) {
+    auto load = [base](const std::uint32_t* p) {
+        return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + base));
+    };
+    return _mm256_add_epi32(
+        _mm256_sub_epi32(_mm256_sub_epi32(load(corner[0]), load(corner[1])), load(corner[2])),
+        load(corner[3]));
+}
+
+FER_AVX2_TARGET inline __m256i gather(const std::uint32_t* table, std::int32_t offset,
+                                      __m256i origins) {
+    return _mm256_i32gather_epi32(reinterpret_cast<const int*>(table + offset), origins, 4);
+}
+
+FER_AVX2_TARGET inline __m256i corner_sums_gathered(const std::uint32_t* table,
+                                                    const std::int32_t* o, __m256i origins) {
+    return _mm256_add_epi32(_mm256_sub_epi32(_mm256_sub_epi32(gather(table, o[0], origins),
+                                                              gather(table, o[1], origins)),
+                                             gather(table, o[2], origins)),
+                            gather(table, o[3], origins));
+}
+
+// The variance factor of eight windows, and which of them are not flat (bit k for window k).
+FER_AVX2_TARGET inline int variance_factors(__m256i sums, __m256i squares, double area,
+                                            __m256& factors) {
+    const __m256d area_v = _mm256_set1_pd(area);
+    const __m256d two31 = _mm256_set1_pd(2147483648.0);
+    const __m256i flip = _mm256_set1_epi32(INT32_MIN);
+    __m128 halves[2];
+    int mask = 0;
+    for (int h = 0; h < 2; ++h) {
+        const __m128i s = h == 0 ? _mm256_castsi256_si128(sums) : _mm256_extracti128_si256(sums, 1);
+        const __m128i q = h == 0 ? _mm256_castsi256_si128(_mm256_xor_si256(squares, flip))
+                                 : _mm256_extracti128_si256(_mm256_xor_si256(squares, flip), 1);
+        const __m256d sd = _mm256_cvtepi32_pd(s);
+        const __m256d qd = _mm256_add_pd(_mm256_cvtepi32_pd(q), two31);  // unsigned to double
+        const __m256d nf = _mm256_sub_pd(_mm256_mul_pd(area_v, qd), _mm256_mul_pd(sd, sd));
+        const __m256d positive = _mm256_cmp_pd(nf, _mm256_setzero_pd(), _CMP_GT_OQ);
+        const __m256d inverse = _mm256_div_pd(_mm256_set1_pd(1.0), _mm256_sqrt_pd(nf));
+        halves[h] = _mm256_cvtpd_ps(inverse);
+        const __m256d spread = _mm256_mul_pd(area_v, _mm256_cvtps_pd(halves[h]));
+        const __m256d textured =
+            _mm256_and_pd(positive, _mm256_cmp_pd(spread, _mm256_set1_pd(0.1), _CMP_LT_OQ));
+        mask |= _mm256_movemask_pd(textured) << (4 * h);
+    }
+    factors = _mm256_set_m128(halves[1], halves[0]);
+    return mask;
+}
+
+// One stump for eight windows: adds its leaf to the two double accumulators (lanes 0-3, 4-7).
+FER_AVX2_TARGET inline void add_stump(const CompiledCascade::Stump& s, __m256i r0, __m256i r1,
+                                      __m256i r2, __m256 factors, __m256d& low, __m256d& high) {
+    __m256 value =
+        _mm256_add_ps(_mm256_mul_ps(_mm256_set1_ps(s.weight[0]), _mm256_cvtepi32_ps(r0)),
+                      _mm256_mul_ps(_mm256_set1_ps(s.weight[1]), _mm256_cvtepi32_ps(r1)));
+    if (s.weight[2] != 0.0f)
+        value = _mm256_add_ps(value,
+                              _mm256_mul_ps(_mm256_set1_ps(s.weight[2]), _mm256_cvtepi32_ps(r2)));
+    value = _mm256_mul_ps(value, factors);
+    const __m256 left = _mm256_cmp_ps(value, _mm256_set1_ps(s.threshold), _CMP_LT_OQ);
+    const __m256 leaf = _mm256_blendv_ps(_mm256_set1_ps(s.right), _mm256_set1_ps(s.left), left);
+    low = _mm256_add_pd(low, _mm256_cvtps_pd(_mm256_castps256_ps128(leaf)));
+    high = _mm256_add_pd(high, _mm256_cvtps_pd(_mm256_extractf128_ps(leaf, 1)));
+}
+
+// Bit k set when window k's stage sum reaches the stage threshold.
+FER_AVX2_TARGET inline int stage_passes(__m256d low, __m256d high, float threshold) {
+    const __m256d t = _mm256_set1_pd(double(threshold));
+    return _mm256_movemask_pd(_mm256_cmp_pd(low, t, _CMP_GE_OQ)) |
+           (_mm256_movemask_pd(_mm256_cmp_pd(high, t, _CMP_GE_OQ)) << 4);
+}
+
+// Table entries of eight neighbouring windows, and of eight listed windows.
+struct NeighbourSums {
+    const std::uint32_t* const* corners;  // 12 corner pointers per stump, in stump order
+    std::ptrdiff_t base;
+    FER_AVX2_TARGET __m256i operator()(int stump, int rect, bool) const {
+        return dense_sums(corners + stump * 12 + rect * 4, base);
+    }
+};
+struct GatheredSums {
+    const std::uint32_t* sum;
+    const std::uint32_t* tilted;
+    const std::vector<CompiledCascade::Stump>* stumps;
+    __m256i origins;
+    FER_AVX2_TARGET __m256i operator()(int stump, int rect, bool is_tilted) const {
+        return corner_sums_gathered(is_tilted ? tilted : sum,
+                                    (*stumps)[std::size_t(stump)].offsets[rect], origins);
+    }
+};
+
+// A stage for the eight windows in `alive` (bit k for window k), whose rectangle sums come from
+// `sums(stump, rect, tilted)`; returns which of them pass.
+//
+// Early decision: every few stumps, a window whose partial sum cannot reach the threshold even
+// if every remaining stump gave its larger leaf is rejected, and one that reaches it even with
+// every smaller leaf passes, exactly as the full sum would decide. The margin covers the
+// rounding of double sums of a few hundred floats (about 1e-14 here), so only clear cases stop
+// early and the verdicts stay OpenCV's.
+template <class Sums>
+FER_AVX2_TARGET inline int run_stage(const CompiledCascade::StumpStage& stage,
+                                     const std::vector<CompiledCascade::Stump>& stumps,
+                                     __m256 factors, int alive, Sums sums) {
+    constexpr double margin = 1e-6;
+    constexpr int check_every = 8;
+    const __m256d reject_below = _mm256_set1_pd(double(stage.threshold) - margin);
+    const __m256d pass_from = _mm256_set1_pd(double(stage.threshold) + margin);
+    __m256d low = _mm256_setzero_pd(), high = _mm256_setzero_pd();
+    const int end = stage.first + stage.count;
+    for (int k = stage.first; k < end; ++k) {
+        const CompiledCascade::Stump& s = stumps[std::size_t(k)];
+        add_stump(s, sums(k, 0, s.tilted), sums(k, 1, s.tilted),
+                  s.weight[2] != 0.0f ? sums(k, 2, s.tilted) : _mm256_setzero_si256(), factors, low,
+                  high);
+        if ((k - stage.first) % check_every == check_every - 1 && k + 1 < end) {
+            const __m256d most = _mm256_set1_pd(s.rest_max), least = _mm256_set1_pd(s.rest_min);
+            const int rejected = _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(low, most),
+                                                                  reject_below, _CMP_LT_OQ)) |
+                                 _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(high, most),
+                                                                  reject_below, _CMP_LT_OQ))
+                                     << 4;
+            const int passed =
+                _mm256_movemask_pd(
+                    _mm256_cmp_pd(_mm256_add_pd(low, least), pass_from, _CMP_GE_OQ)) |
+                _mm256_movemask_pd(_mm256_cmp_pd(_mm256_add_pd(high, least), pass_from, _CMP_GE_OQ))
+                    << 4;
+            if (((rejected | passed) & alive) == alive) return passed & alive;
+        }
+    }
+    return stage_passes(low, high, stage.threshold) & alive;
+}
+
+// Needs tables.split_columns() for levels scanned with step 2.
+FER_AVX2_TARGET inline void scan_band_avx2(const CompiledCascade& cascade,
+                                           const LevelTables& tables, const RowBand& band,
+                                           std::vector<std::int32_t>& accepted,
+                                           ScanScratch& scratch) {
+    const std::vector<CompiledCascade::Stump>& stumps = cascade.stumps();
+    const std::vector<CompiledCascade::StumpStage>& stages = cascade.stump_stages();
+    const int stage_count = int(stages.size());
+    const std::uint32_t* sum = tables.sum.data();
+    const std::uint32_t* tilted = tables.tilted.empty() ? sum : tables.tilted.data();
+    const double area = cascade.normalize_area();
+    const int step = band.step;
+    const int positions = (band.columns + step - 1) / step;
+    const int blocks = (positions + 7) / 8;
+
+    // The tables as the dense code reads them, and every corner's place in them.
+    auto dense_table = [&](const std::vector<std::uint32_t>& full,
+                           const std::vector<std::uint32_t>* parts) {
+        if (step == 1) return DenseTable{{full.data(), full.data()}, tables.stride};
+        FER_ASSERT(!parts[0].empty());
+        return DenseTable{{parts[0].data(), parts[1].data()}, tables.half_stride};
+    };
+    const DenseTable dense[2] = {dense_table(tables.sum, tables.sum_parts),
+                                 tables.tilted.empty()
+                                     ? dense_table(tables.sum, tables.sum_parts)
+                                     : dense_table(tables.tilted, tables.tilted_parts)};
+    const DenseTable dense_squares = dense_table(tables.sqsum, tables.sqsum_parts);
+    std::vector<const std::uint32_t*>& corners = scratch.corners;
+    corners.resize(stumps.size() * 12);
+    for (std::size_t k = 0; k < stumps.size(); ++k)
+        for (int r = 0; r < 3; ++r)
+            for (int c = 0; c < 4; ++c)
+                corners[k * 12 + std::size_t(r * 4 + c)] =
+                    dense_corner(stumps[k].corners[r][c], dense[stumps[k].tilted ? 1 : 0], step);
+    const std::uint32_t* norm[4];
+    const std::uint32_t* norm_squares[4];
+    for (int c = 0; c < 4; ++c) {
+        norm[c] = dense_corner(cascade.normalize_corners()[c], dense[0], step);
+        norm_squares[c] = dense_corner(cascade.normalize_corners()[c], dense_squares, step);
+    }
+
+    // Per row: each position's first-stage outcome and variance factor.
+    std::vector<std::uint8_t>& state = scratch.state;  // 0 flat, 1 rejected, 2 passed
+    std::vector<float>& row_factors = scratch.row_factors;
+    std::vector<std::uint8_t>& candidate = scratch.candidate;
+    state.resize(std::size_t(blocks) * 8);
+    row_factors.resize(std::size_t(blocks) * 8);
+    candidate.resize(std::size_t(blocks) * 8);
+    // Windows handed to the gathering code, by the stage they resume at.
+    std::vector<std::vector<std::int32_t>>& bucket_origins = scratch.bucket_origins;
+    std::vector<std::vector<float>>& bucket_factors = scratch.bucket_factors;
+    bucket_origins.resize(std::size_t(stage_count) + 1);
+    bucket_factors.resize(std::size_t(stage_count) + 1);
+    for (std::size_t i = 0; i < bucket_origins.size(); ++i)
+        bucket_origins[i].clear(), bucket_factors[i].clear();
+    auto hand_over = [&](int stage, std::int32_t origin, float factor) {
+        if (stage == stage_count) {
+            accepted.push_back(origin);
+            return;
+        }
+        bucket_origins[std::size_t(stage)].push_back(origin);
+        bucket_factors[std::size_t(stage)].push_back(factor);
+    };
+
+    for (int y = 0; y < band.rows; y += step) {
+        const std::ptrdiff_t row_origin = std::ptrdiff_t{y} * tables.stride;
+        const std::ptrdiff_t row_base = std::ptrdiff_t{y} * dense[0].row_stride;
+        // Flatness and the first stage, eight neighbouring positions at a time.
+        for (int b = 0; b < blocks; ++b) {
+            const std::ptrdiff_t base = row_base + std::ptrdiff_t{b} * 8;
+            __m256 f;
+            const int textured =
+                variance_factors(dense_sums(norm, base), dense_sums(norm_squares, base), area, f);
+            const int passed = textured ? run_stage(stages[0], stumps, f, textured,
+                                                    NeighbourSums{corners.data(), base})
+                                        : 0;
+            _mm256_storeu_ps(row_factors.data() + b * 8, f);
+            for (int k = 0; k < 8; ++k)
+                state[std::size_t(b * 8 + k)] = !(textured >> k & 1) ? 0
+                                                : (passed >> k & 1)  ? 2
+                                                                     : 1;
+        }
+        // OpenCV's visiting order: a first-stage rejection skips the next position.
+        std::fill(candidate.begin(), candidate.end(), std::uint8_t{0});
+        for (int i = 0; i < positions; ++i) {
+            if (state[std::size_t(i)] == 2) candidate[std::size_t(i)] = 1;
+            if (state[std::size_t(i)] == 1) ++i;
+        }
+        // Later stages: stay with the block while enough of its windows live, since loading
+        // neighbours is cheaper than gathering; hand the few survivors over otherwise.
+        for (int b = 0; b < blocks; ++b) {
+            int alive = 0;
+            for (int k = 0; k < 8; ++k) alive |= candidate[std::size_t(b * 8 + k)] << k;
+            if (alive == 0) continue;
+            const std::ptrdiff_t base = row_base + std::ptrdiff_t{b} * 8;
+            const __m256 f = _mm256_loadu_ps(row_factors.data() + b * 8);
+            int stage = 1;
+            while (alive != 0 && stage < stage_count && __builtin_popcount(unsigned(alive)) >= 2)
+                alive = run_stage(stages[std::size_t(stage++)], stumps, f, alive,
+                                  NeighbourSums{corners.data(), base});
+            const std::ptrdiff_t origin = row_origin + std::ptrdiff_t{b} * 8 * step;
+            for (int k = 0; k < 8; ++k)
+                if (alive >> k & 1)
+                    hand_over(stage, std::int32_t(origin + k * step),
+                              row_factors[std::size_t(b * 8 + k)]);
+        }
+    }
+
+    // The handed-over windows, stage by stage, eight at a time.
+    for (int stage = 1; stage < stage_count; ++stage) {
+        std::vector<std::int32_t>& origins = bucket_origins[std::size_t(stage)];
+        std::vector<float>& factors = bucket_factors[std::size_t(stage)];
+        const std::size_t n = origins.size();
+        if (n == 0) continue;
+        origins.resize((n + 7) / 8 * 8, origins[0]);  // pad the last group with a real window
+        factors.resize(origins.size(), factors[0]);
+        for (std::size_t g = 0; g < n; g += 8) {
+            const __m256i o =
+                _mm256_loadu_si256(reinterpret_cast<const __m256i*>(origins.data() + g));
+            const int valid = n - g >= 8 ? 0xFF : (1 << (n - g)) - 1;
+            const int passed =
+                run_stage(stages[std::size_t(stage)], stumps, _mm256_loadu_ps(factors.data() + g),
+                          valid, GatheredSums{sum, tilted, &stumps, o});
+            for (std::size_t k = 0; k < 8 && g + k < n; ++k)
+                if (passed >> k & 1) hand_over(stage + 1, origins[g + k], factors[g + k]);
+        }
+    }
+}
+
+#endif
+
+// Whether scan_band takes the vector path for this cascade on this CPU.
+inline bool uses_vector_scan(const Cascade& cascade) {
+#if FER_HAS_AVX2
+    return cascade.feature_type == CascadeFeatureType::haar && cascade.all_stumps &&
+           cpu_has_avx2_fma();
+#else
+    (void)cascade;
+    return false;
+#endif
+}
+
+// Appends the table offset of every accepted window of the band, with the fastest code that
+// serves this cascade on this CPU.
+inline void scan_band(const CompiledCascade& cascade, const LevelTables& tables,
+                      const RowBand& band, std::vector<std::int32_t>& accepted,
+                      ScanScratch& scratch) {
+#if FER_HAS_AVX2
+    if (cascade.has_stump_table() && cpu_has_avx2_fma())
+        return scan_band_avx2(cascade, tables, band, accepted, scratch);
+#else
+    (void)scratch;
+#endif
+    scan_band_scalar(cascade, tables, band, accepted);
+}
+
+}  // namespace fer::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif

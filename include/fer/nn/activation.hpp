@@ -1,0 +1,41 @@
+// fer/nn/activation.hpp - the activations layers apply to their outputs.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "../cpu.hpp"
+
+namespace fer {
+
+enum class Activation : std::uint8_t { none, relu, relu6 };
+
+namespace detail {
+
+inline const char* activation_name(Activation a) {
+    return a == Activation::relu ? "relu" : a == Activation::relu6 ? "relu6" : "none";
+}
+
+inline float activate(float v, Activation a) {
+    switch (a) {
+        case Activation::none:
+            return v;
+        case Activation::relu:
+            return v > 0.0f ? v : 0.0f;
+        case Activation::relu6:
+            return std::min(std::max(v, 0.0f), 6.0f);
+    }
+    return v;
+}
+
+#if FER_HAS_AVX2
+__attribute__((target("avx2,fma"))) inline __m256 activate_avx2(__m256 v, Activation a) {
+    if (a == Activation::relu) return _mm256_max_ps(v, _mm256_setzero_ps());
+    if (a == Activation::relu6)
+        return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+    return v;
+}
+#endif
+
+}  // namespace detail
+}  // namespace fer

@@ -1,0 +1,155 @@
+// fer/nn/kernels/conv2d_f32_packed.hpp - a convolution whose weights are laid out once for a
+// GEMM kernel with 6 x 16 tiles.
+//
+// Eigen's GEMM repacks the weight matrix on every call; on a face model's small maps (49 to 841
+// output pixels a layer) that packing costs about as much as the multiply. Here the weights are
+// packed once, when the network takes the layer, in panels of 16 output channels ([panel][k][16],
+// zero beyond the last channel), and a tile of 6 output pixels x 16 channels walks the patch
+// rows. f32_gemm_6x16_avx2 keeps the tile's 12 accumulators in registers (the most that fit
+// AVX2's 16 with the two panel vectors and a broadcast): per tap two panel loads, six broadcasts
+// and twelve FMAs. f32_gemm_6x16_scalar computes the same sums with plain loops (CPUs without
+// AVX2, and FER_NO_SIMD builds). The sums start from the bias and the activation is applied on
+// the way out: results differ from Conv2D's Eigen path by float rounding only.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "../window.hpp"
+
+namespace fer {
+
+class PackedConv2D {
+  public:
+    // Whether `conv` gains from packed weights here: the AVX2 kernel runs on this CPU and the
+    // layer has no faster path of its own (Conv2D's direct kernel). Elsewhere Eigen's GEMM is
+    // faster than the scalar kernel.
+    template <class Conv>
+    static bool worthwhile(const Conv& conv) {
+        return detail::cpu_has_avx2_fma() && !conv.takes_direct_path();
+    }
+
+    // Throws: fer::error if the layer is inconsistent (Conv2D::validate).
+    template <class Conv>
+    explicit PackedConv2D(const Conv& conv) : geometry_(conv) {
+        conv.validate();
+        k_ = conv.depth();
+        n_ = conv.out_channels;
+        panels_ = (n_ + panel_width - 1) / panel_width;
+        packed_.assign(std::size_t(panels_) * k_ * panel_width, 0.0f);
+        for (int k = 0; k < k_; ++k)
+            for (int n = 0; n < n_; ++n)
+                packed_[(std::size_t(n / panel_width) * k_ + k) * panel_width + n % panel_width] =
+                    conv.weights[std::size_t(k) * n_ + n];
+        bias_.assign(std::size_t(panels_) * panel_width, 0.0f);
+        std::copy(conv.bias.begin(), conv.bias.end(), bias_.begin());
+    }
+
+    // Requires: out.shape == the convolution's output shape for in.shape. Never throws (scratch
+    // may grow, which can throw std::bad_alloc).
+    void forward(const TensorView& in, const MutableTensorView& out,
+                 std::vector<float>& scratch) const {
+        const float* rows = patch_rows(in, out.shape, scratch);
+        const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
+#if FER_HAS_AVX2
+        if (detail::cpu_has_avx2_fma()) return f32_gemm_6x16_avx2(rows, pixels, out.data);
+#endif
+        f32_gemm_6x16_scalar(rows, pixels, out.data);
+    }
+
+    // The plain kernel on any CPU (tests compare the two).
+    void forward_scalar(const TensorView& in, const MutableTensorView& out,
+                        std::vector<float>& scratch) const {
+        const float* rows = patch_rows(in, out.shape, scratch);
+        f32_gemm_6x16_scalar(rows, std::int64_t{out.shape.height} * out.shape.width, out.data);
+    }
+
+  private:
+    static constexpr int panel_width = 16;
+    static constexpr int tile_rows = 6;
+    ConvGeometry geometry_;
+    int k_ = 0, n_ = 0, panels_ = 0;
+    std::vector<float> packed_;  // [panel][k][16]
+    std::vector<float> bias_;    // [panels * 16], zero-padded
+
+    // The patch matrix: the input itself for a 1x1 stride-1 layer, else gathered into scratch.
+    const float* patch_rows(const TensorView& in, const Shape& out,
+                            std::vector<float>& scratch) const {
+        if (geometry_.pointwise()) return in.data;
+        scratch.resize(std::size_t(out.height) * out.width * k_);
+        detail::im2col(geometry_, in.data, in.shape, out, scratch.data(), std::size_t(k_));
+        return scratch.data();
+    }
+
+    // The tile walk of the vector kernel, one sum at a time over the same packed panels.
+    void f32_gemm_6x16_scalar(const float* rows, std::int64_t pixels, float* out) const {
+        for (std::int64_t p = 0; p < pixels; ++p) {
+            const float* a = rows + std::size_t(p) * k_;
+            for (int n = 0; n < n_; ++n) {
+                const float* b = packed_.data() + std::size_t(n / panel_width) * k_ * panel_width +
+                                 n % panel_width;
+                float sum = bias_[std::size_t(n)];
+                for (int k = 0; k < k_; ++k) sum += a[k] * b[std::size_t(k) * panel_width];
+                out[p * n_ + n] = detail::activate(sum, geometry_.activation);
+            }
+        }
+    }
+
+#if FER_HAS_AVX2
+    // Every loop over the tile has a constant trip count and the sizes are locals (vector
+    // stores may alias members), so that the 12 accumulators stay in registers.
+    __attribute__((target("avx2,fma"))) void f32_gemm_6x16_avx2(const float* rows,
+                                                                std::int64_t pixels,
+                                                                float* out) const {
+        const Activation activation = geometry_.activation;
+        const int depth = k_, outputs = n_, panels = panels_;
+        const float* const packed = packed_.data();
+        const float* const biases = bias_.data();
+        for (std::int64_t p0 = 0; p0 < pixels; p0 += tile_rows) {
+            const int count = int(std::min<std::int64_t>(tile_rows, pixels - p0));
+            const float* a[tile_rows];
+            for (int r = 0; r < tile_rows; ++r)  // missing rows repeat the last one; never stored
+                a[r] = rows + std::size_t(p0 + std::min(r, count - 1)) * depth;
+            for (int panel = 0; panel < panels; ++panel) {
+                const float* b = packed + std::size_t(panel) * depth * panel_width;
+                const float* bias = biases + std::size_t(panel) * panel_width;
+                __m256 acc[tile_rows][2];
+                for (int r = 0; r < tile_rows; ++r) {
+                    acc[r][0] = _mm256_loadu_ps(bias);
+                    acc[r][1] = _mm256_loadu_ps(bias + 8);
+                }
+                for (int k = 0; k < depth; ++k, b += panel_width) {
+                    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+                    for (int r = 0; r < tile_rows; ++r) {
+                        const __m256 x = _mm256_broadcast_ss(a[r] + k);
+                        acc[r][0] = _mm256_fmadd_ps(x, b0, acc[r][0]);
+                        acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
+                    }
+                }
+                for (int r = 0; r < tile_rows; ++r) {
+                    acc[r][0] = detail::activate_avx2(acc[r][0], activation);
+                    acc[r][1] = detail::activate_avx2(acc[r][1], activation);
+                }
+                const int n0 = panel * panel_width, width = std::min(panel_width, outputs - n0);
+                float* dst = out + p0 * outputs + n0;
+                if (count == tile_rows && width == panel_width) {
+                    for (int r = 0; r < tile_rows; ++r) {
+                        _mm256_storeu_ps(dst + r * outputs, acc[r][0]);
+                        _mm256_storeu_ps(dst + r * outputs + 8, acc[r][1]);
+                    }
+                } else {  // the last pixels or channels: through a buffer
+                    alignas(32) float tile[tile_rows][panel_width];
+                    for (int r = 0; r < tile_rows; ++r) {
+                        _mm256_store_ps(tile[r], acc[r][0]);
+                        _mm256_store_ps(tile[r] + 8, acc[r][1]);
+                    }
+                    for (int r = 0; r < count; ++r)
+                        std::copy(tile[r], tile[r] + width, dst + r * outputs);
+                }
+            }
+        }
+    }
+#endif
+};
+
+}  // namespace fer

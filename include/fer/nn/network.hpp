@@ -1,0 +1,188 @@
+// fer/nn/network.hpp - a CNN as an ordered list of layers with named inputs.
+//
+// Each node reads the outputs of earlier nodes (or the network input) and writes one tensor;
+// residual connections are add nodes reading several earlier outputs. Shapes are inferred and
+// checked once, when the network is built or loaded. forward() is const: several threads may run
+// one network at once, each with its own Workspace, which is allocated on first use and reused,
+// so repeated calls do not allocate. The layer kinds: fer/nn/layers.hpp; model files:
+// fer/model/model_file.hpp.
+#pragma once
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "../error.hpp"
+#include "../limits.hpp"
+#include "layer.hpp"
+#include "layers.hpp"
+#include "tensor.hpp"
+
+namespace fer {
+
+// What the network reads: shape.channels 1 means gray, 3 means RGB; each 0-255 pixel value v of
+// channel c is fed as v * scale + offset[c].
+struct NetworkInput {
+    Shape shape;
+    float scale = 1.0f / 255.0f;
+    std::vector<float> offset = std::vector<float>(1, 0.0f);  // one per channel
+};
+
+class Network {
+  public:
+    struct Node {
+        Layer layer;
+        std::vector<int> inputs;  // earlier node indices; -1 is the network input
+        Shape output;
+    };
+
+    // Per-thread working memory for forward().
+    struct Workspace {
+        std::vector<Tensor> outputs;
+        std::vector<TensorView> inputs;  // of an add node
+        LayerContext context;
+    };
+
+    // Adds a node reading `inputs`; checks the layer and infers its output shape.
+    // Throws: fer::error for invalid parameters, inputs or shapes, or too many layers.
+    void add(Layer layer, std::vector<int> inputs) {
+        const int index = int(nodes_.size());
+        if (index >= limits::max_network_layers)
+            detail::fail("network layers", detail::concat("at most ", limits::max_network_layers),
+                         index + 1);
+        if (inputs.empty())
+            detail::fail(detail::concat("layer ", index, " inputs"), "at least one", "none");
+        for (int i : inputs)
+            if (i < -1 || i >= index)
+                detail::fail(detail::concat("layer ", index, " input"),
+                             detail::concat("-1 to ", index - 1), i);
+        Node node{std::move(layer), std::move(inputs), Shape{}};
+        node.output = prepared_output(node.layer, node.inputs, index);
+        nodes_.push_back(std::move(node));
+    }
+
+    // Throws: fer::error after the first layer, for a bad shape, a channel count other than 1 or
+    // 3, an offset count other than the channel count, or a non-finite scale or offset.
+    void set_input(const NetworkInput& input) {
+        if (!nodes_.empty())
+            detail::fail("network input", "set before the first layer", "set later");
+        detail::check_shape(input.shape);
+        if (input.shape.channels != 1 && input.shape.channels != 3)
+            detail::fail("network input channels", "1 (gray) or 3 (RGB)", input.shape.channels);
+        if (input.offset.size() != std::size_t(input.shape.channels))
+            detail::fail("network input offsets", "one per channel", input.offset.size());
+        bool finite = std::isfinite(input.scale) && input.scale != 0.0f;
+        for (float o : input.offset) finite = finite && std::isfinite(o);
+        if (!finite)
+            detail::fail("network input scale and offsets", "finite, non-zero scale",
+                         "NaN, infinity or zero");
+        input_ = input;
+    }
+
+    // Replaces node `index`'s layer by one with the same kind and output shape (new weights).
+    // Throws: fer::error if the index, kind or shape differs.
+    void set_layer(std::size_t index, Layer layer) {
+        if (index >= nodes_.size() || layer.index() != nodes_[index].layer.index())
+            detail::fail("replacement layer", "the same kind of layer at an existing node",
+                         detail::concat("node ", index));
+        const Shape out = prepared_output(layer, nodes_[index].inputs, int(index));
+        if (out != nodes_[index].output)
+            detail::fail("replacement layer output", detail::describe(nodes_[index].output),
+                         detail::describe(out));
+        nodes_[index].layer = std::move(layer);
+    }
+
+    // Whether some convolution has an int8 form, so that forward can run Precision::int8 (the
+    // convolutions without one stay fp32: those with fewer than min_int8_depth taps).
+    bool supports_int8() const {
+        for (const Node& n : nodes_)
+            if (const auto* conv = std::get_if<Conv2D>(&n.layer); conv && conv->int8) return true;
+        return false;
+    }
+
+    const NetworkInput& input() const { return input_; }
+    const std::vector<Node>& nodes() const { return nodes_; }
+    Shape output_shape() const { return nodes_.empty() ? input_.shape : nodes_.back().output; }
+    std::vector<std::string> labels;
+    // Provenance strings kept with the model (file keys fer.info.*): name, source, licence...
+    std::map<std::string, std::string> info;
+
+    // Runs the network on an already normalized input; returns the last node's output, which
+    // lives in the workspace until its next use.
+    // Throws: fer::error if the network is empty, the input shape differs from input().shape,
+    // or int8 is asked of a network without int8 forms (supports_int8()).
+    const Tensor& forward(const TensorView& input, Workspace& ws,
+                          Precision precision = Precision::fp32) const {
+        if (nodes_.empty()) detail::fail("network", "at least one layer", "none");
+        if (precision == Precision::int8 && !supports_int8())
+            detail::fail("int8 arithmetic", "int8 weights for its convolutions (fer quantize)",
+                         "a model without them");
+        if (input.shape != input_.shape)
+            detail::fail("network input shape", detail::describe(input_.shape),
+                         detail::describe(input.shape));
+        ws.outputs.resize(nodes_.size());
+        ws.context.precision = precision;
+        for (std::size_t n = 0; n < nodes_.size(); ++n) {
+            const Node& node = nodes_[n];
+            Tensor& out = ws.outputs[n];
+            out.reset(node.output);
+            auto source = [&](int i) -> TensorView {
+                return i < 0 ? input : ws.outputs[std::size_t(i)].view();
+            };
+            std::visit(
+                [&](const auto& layer) {
+                    if constexpr (std::decay_t<decltype(layer)>::input_count == 1) {
+                        layer.forward(source(node.inputs[0]), out.mutable_view(), ws.context);
+                    } else {
+                        ws.inputs.clear();
+                        for (int i : node.inputs) ws.inputs.push_back(source(i));
+                        layer.forward(ws.inputs, out.mutable_view(), ws.context);
+                    }
+                },
+                node.layer);
+        }
+        return ws.outputs.back();
+    }
+
+  private:
+    NetworkInput input_{Shape{64, 64, 1}, 1.0f / 255.0f, {0.0f}};
+    std::vector<Node> nodes_;
+
+    template <class L, class = void>
+    struct has_prepare : std::false_type {};
+    template <class L>
+    struct has_prepare<L, std::void_t<decltype(std::declval<L&>().prepare())>> : std::true_type {};
+
+    // Validates `layer` against its inputs' shapes, prepares its derived forms, and returns its
+    // output shape. Throws: fer::error naming the layer, for the layer's own errors too.
+    Shape prepared_output(Layer& layer, const std::vector<int>& inputs, int index) const {
+        std::vector<Shape> shapes;
+        for (int i : inputs) shapes.push_back(i < 0 ? input_.shape : nodes_[std::size_t(i)].output);
+        return std::visit(
+            [&](auto& l) {
+                using Kind = std::decay_t<decltype(l)>;
+                const std::string name = detail::concat("layer ", index, " (", l.file_type(), ")");
+                if (Kind::input_count == 1 && shapes.size() != 1)
+                    detail::fail(name + " inputs", 1, shapes.size());
+                Shape out;
+                try {
+                    l.validate();
+                    if constexpr (Kind::input_count == 1)
+                        out = l.output_shape(shapes[0]);
+                    else
+                        out = l.output_shape(shapes);
+                    detail::check_shape(out);
+                    if constexpr (has_prepare<Kind>::value) l.prepare();
+                } catch (const error& e) {
+                    throw error(name + ": " + e.what());
+                }
+                return out;
+            },
+            layer);
+    }
+};
+
+}  // namespace fer
