@@ -32,7 +32,7 @@ namespace detail {
 // one int8 convolution reads: channel c of the depthwise output is divided by s_c and the
 // convolution's weights on input c multiplied by s_c, which changes nothing in exact arithmetic.
 // With s_c = sqrt(range of input c / range of its weights), every channel gets the same range
-// in both, so the one scale of a row no longer spends its steps on a few wide channels. The
+// in both, so the one scale of a row does not spend its steps on a few wide channels. The
 // depthwise layer stays fp32 (fewer than min_int8_depth taps), so its scaling costs nothing.
 inline void equalize_depthwise_pairs(Network& net, const std::vector<Tensor>& inputs) {
     const std::vector<Network::Node>& nodes = net.nodes();

@@ -15,11 +15,10 @@
 //     scale = max |x| over the row / 127           (1 for an all-zero row)
 //     q     = clamp(nearbyint(x * (1 / scale)), -127, 127)   (ties to even, as the vector
 //                                                            conversion instructions round)
-// A scale per row rather than one per tensor calibrated offline: faces light up different
-// channels at different places, and one scale sized for the loudest pixel of any face leaves
-// the quiet pixels a few steps. Measured on FER2013 val against fp32: per-tensor scales agreed
-// on 98.1% (Human) / 97.9% (face-api) of the answers, per-row scales on 99.4% / 99.1%. Nothing
-// is clipped, so no calibration is needed, and the scale factors out of each row's sum.
+// A scale per row rather than one per tensor: faces light up different channels at different
+// places, and one scale sized for the loudest pixel of any face leaves the quiet pixels a few
+// steps (the agreement with fp32 of both choices: weights/README.md). Nothing is clipped,
+// so no calibration is needed, and the scale factors out of each row's sum.
 // An int8 convolution then sums q_x * q_w exactly in int32 and turns the sum back into a float
 // in one rounding: y = fma(float(sum), scale_row * scale_w[c], bias[c]), then the activation.
 // -128 is never produced, which keeps |q| * |q| pair sums inside int16 for the AVX2 kernels.
@@ -36,11 +35,9 @@ namespace fer {
 
 // Layers with fewer multiply-adds per output than this keep fp32 weights and arithmetic in int8
 // models: 9-tap depthwise filters, a first convolution over the image, and 1x1 convolutions
-// over 32 channels (face-api's first blocks). Rounding 9 weights per channel to 8 bits changed
-// 0.9% of Human's model's FER2013 answers (its first layer alone), for 20 KB saved; over 32
-// channels the int8 kernel is no faster than fp32 (measured 0.8-1.0x: the row quantization and
-// the epilogue weigh as much as its 8 steps of products), and int8 arithmetic there cost
-// face-api 0.14 points of agreement with fp32 (99.00% -> 99.14% with them in fp32).
+// over 32 channels (face-api's first blocks). Rounding 9 weights per channel to 8 bits moves
+// answers for little file size saved, and over so short a row the row quantization and the
+// epilogue weigh as much as the products, so int8 gains nothing there (weights/README.md).
 inline constexpr int min_int8_depth = 64;
 
 // The largest quantization error of a weight, in units of its channel's scale.

@@ -285,7 +285,7 @@ class Int8Conv2D {
                 }
                 // The sums leave registers through a small buffer: an epilogue that reads
                 // acc[r][h] under runtime bounds made gcc keep acc in memory inside the k loop
-                // above (a spill and eight register moves per step: 15-60% slower).
+                // above (a spill and eight register moves per step).
                 alignas(32) std::int32_t sums[4][16];
 #pragma GCC unroll 4
                 for (int r = 0; r < 4; ++r)

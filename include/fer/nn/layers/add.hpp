@@ -15,7 +15,7 @@ namespace detail {
 // The sum and its activation in one pass, with the common input counts spelled out so that each
 // loop vectorizes (a loop over a runtime number of inputs inside the element loop does not). The
 // activation is a branch-free max/min: a ReLU written as a conditional store compiled to a
-// branch per element, mispredicted on about half of them (measured: half of face-api's time).
+// branch per element, mispredicted on about half of them.
 template <class Activate>
 void add_activated(const std::vector<TensorView>& inputs, const MutableTensorView& out,
                    Activate activate) {
