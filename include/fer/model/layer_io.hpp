@@ -21,18 +21,26 @@
 
 namespace fer {
 
+namespace detail {
+
+// Layer N's metadata key "fer.layer.N.NAME" and tensor name "layer.N.NAME".
+inline std::string layer_key(std::size_t index, const char* name) {
+    return concat("fer.layer.", index, ".", name);
+}
+inline std::string layer_tensor_name(std::size_t index, const char* name) {
+    return concat("layer.", index, ".", name);
+}
+
+}  // namespace detail
+
 class LayerReader {
   public:
-    // Requires: `inputs` (the shapes of the layer's inputs) is not empty.
-    LayerReader(const GgufFile& file, std::size_t index, std::vector<Shape> inputs)
-        : f_(file), index_(index), inputs_(std::move(inputs)) {}
+    // `input`: the shape of the layer's first input (what sizes its parameters).
+    LayerReader(const GgufFile& file, std::size_t index, const Shape& input)
+        : f_(file), index_(index), input_(input) {}
 
-    std::size_t index() const { return index_; }
-    const Shape& input() const { return inputs_[0]; }  // the first input's shape
-    const std::vector<Shape>& inputs() const { return inputs_; }
-    std::string key(const char* name) const {
-        return detail::concat("fer.layer.", index_, ".", name);
-    }
+    const Shape& input() const { return input_; }
+    std::string key(const char* name) const { return detail::layer_key(index_, name); }
 
     // The fer.layer.N.type value.
     const std::string& type() const { return f_.get_string(key("type")); }
@@ -132,10 +140,10 @@ class LayerReader {
   private:
     const GgufFile& f_;
     std::size_t index_;
-    std::vector<Shape> inputs_;
+    Shape input_;
 
     std::string tensor_name(const char* name) const {
-        return detail::concat("layer.", index_, ".", name);
+        return detail::layer_tensor_name(index_, name);
     }
 
     const GgufTensor& tensor(const char* name, const std::vector<std::int64_t>& dims) const {
@@ -216,11 +224,9 @@ class LayerWriter {
     std::size_t index_;
     bool int8_weights_;
 
-    std::string key(const char* name) const {
-        return detail::concat("fer.layer.", index_, ".", name);
-    }
+    std::string key(const char* name) const { return detail::layer_key(index_, name); }
     std::string tensor_name(const char* name) const {
-        return detail::concat("layer.", index_, ".", name);
+        return detail::layer_tensor_name(index_, name);
     }
 };
 

@@ -11,8 +11,8 @@
 // Tensors: layer.N.weight in the layer's layout with GGUF dimensions innermost first, either F32,
 // or I8 with layer.N.weight_scale (F32, one per output channel, see fer/nn/quant.hpp), which is
 // dequantized on load (a conv2d's I8 weights are also kept as they are, for int8 arithmetic);
-// layer.N.bias (F32). Files written before int8 arithmetic took its scales per row also hold
-// layer.N.input_scale (float32); it is ignored.
+// layer.N.bias (F32). A layer.N.input_scale key (float32: a per-tensor activation scale that
+// older files hold) is ignored.
 //
 // load_network validates everything before it builds anything: every key present with the right
 // type, every tensor present with the dimensions the layer's parameters imply, every input index
@@ -66,19 +66,19 @@ class ModelReader {
         const std::size_t count =
             std::size_t(integer("fer.layer_count", 1, limits::max_network_layers));
         for (std::size_t n = 0; n < count; ++n) {
-            const std::string inputs_key = concat("fer.layer.", n, ".inputs");
+            const std::string inputs_key = layer_key(n, "inputs");
             std::vector<int> inputs;
-            std::vector<Shape> shapes;
             for (const GgufValue& v : f_.get_array(inputs_key)) {
                 const auto* i = std::get_if<std::int64_t>(&v.value);
                 if (i == nullptr || *i < -1 || *i >= std::int64_t(n))
                     fail(f_.source() + " " + inputs_key,
                          concat("integers from -1 to ", std::int64_t(n) - 1), "another value");
                 inputs.push_back(int(*i));
-                shapes.push_back(*i < 0 ? input.shape : net.nodes()[std::size_t(*i)].output);
             }
             if (inputs.empty()) fail(f_.source() + " " + inputs_key, "at least one input", "none");
-            Layer layer = read_layer(LayerReader(f_, n, std::move(shapes)));
+            const Shape& first =
+                inputs[0] < 0 ? input.shape : net.nodes()[std::size_t(inputs[0])].output;
+            Layer layer = read_layer(LayerReader(f_, n, first));
             try {
                 net.add(std::move(layer), inputs);
             } catch (const error& e) {
@@ -130,7 +130,7 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
     w.add_uint32("fer.layer_count", std::uint32_t(net.nodes().size()));
     for (std::size_t n = 0; n < net.nodes().size(); ++n) {
         const Network::Node& node = net.nodes()[n];
-        w.add_int32s(detail::concat("fer.layer.", n, ".inputs"), node.inputs);
+        w.add_int32s(detail::layer_key(n, "inputs"), node.inputs);
         LayerWriter layer_writer(w, n, int8_weights);
         write_layer(node.layer, layer_writer);
     }
