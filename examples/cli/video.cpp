@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "annotate.hpp"
@@ -22,23 +23,28 @@
 namespace cli {
 namespace {
 
-const char* smoothing_name(fer::SmoothingMethod m) {
-    return m == fer::SmoothingMethod::ema      ? "ema"
-           : m == fer::SmoothingMethod::window ? "window"
-                                               : "none";
+// The --smoothing names, in the order the help lists them.
+const std::pair<const char*, fer::SmoothingMethod> smoothing_methods[] = {
+    {"ema", fer::SmoothingMethod::ema},
+    {"window", fer::SmoothingMethod::window},
+    {"none", fer::SmoothingMethod::none}};
+
+const char* smoothing_name(fer::SmoothingMethod method) {
+    for (const auto& [name, m] : smoothing_methods)
+        if (m == method) return name;
+    return "none";
 }
 
 fer::SmoothingOptions parse_smoothing(const Arguments& args) {
     fer::SmoothingOptions s;
     const std::string method = args.text("smoothing", smoothing_name(s.method));
-    if (method == "ema")
-        s.method = fer::SmoothingMethod::ema;
-    else if (method == "window")
-        s.method = fer::SmoothingMethod::window;
-    else if (method == "none")
-        s.method = fer::SmoothingMethod::none;
-    else
-        throw UsageError{"--smoothing expects ema, window or none, got '" + method + "'"};
+    bool known = false;
+    for (const auto& [name, m] : smoothing_methods)
+        if (method == name) {
+            s.method = m;
+            known = true;
+        }
+    if (!known) throw UsageError{"--smoothing expects ema, window or none, got '" + method + "'"};
     s.alpha = args.real("alpha", s.alpha, 0.001, 1.0);
     s.window = int(args.integer("window", s.window, 1, 1000));
     return s;
