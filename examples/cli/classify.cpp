@@ -22,23 +22,11 @@ int run_classify(const Arguments& args) {
     if (args.positional.empty()) throw UsageError{"expected at least one IMAGE"};
     if (args.flag("annotate") && args.positional.size() != 1)
         throw UsageError{"--annotate draws one image; give one IMAGE, or use --annotate-dir"};
-    fer::RecognizerOptions options;
-    parse_detection(args, options.detection);
-    options.flip = args.flag("tta");
-    options.margin = args.real("margin", options.margin, 0.0, 1.0);
+    const fer::RecognizerOptions options = parse_recognizer_options(args);
     const bool no_detect = args.flag("no-detect"), largest = args.flag("largest");
-    options.align = !args.flag("no-align");
-    options.require_eyes = args.flag("require-eyes");
     LoadedModels models = load_models(args);
-    std::shared_ptr<const fer::CascadeDetector> detector;
-    if (!no_detect)
-        detector = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
-            args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
-    std::shared_ptr<const fer::CascadeDetector> eyes;
-    if (!no_detect && (options.align || options.require_eyes))
-        eyes = std::make_shared<const fer::CascadeDetector>(
-            fer::load_cascade(fer::default_eye_cascade_path()));
-    const fer::Recognizer recognizer(detector, std::move(models.classifier), options, eyes);
+    const fer::Recognizer recognizer =
+        make_recognizer(args, std::move(models.classifier), options, !no_detect);
     if (args.flag("annotate-dir")) std::filesystem::create_directories(args.text("annotate-dir"));
 
     fer::Recognizer::Workspace ws;
@@ -51,10 +39,7 @@ int run_classify(const Arguments& args) {
                 faces.push_back(recognizer.classify_face(photo, ws));
             else
                 faces = recognizer.recognize(photo, ws);
-            if (largest && faces.size() > 1)
-                faces = {*std::max_element(faces.begin(), faces.end(), [](auto& a, auto& b) {
-                    return a.box.width * a.box.height < b.box.width * b.box.height;
-                })};
+            if (largest) faces = largest_face(faces);
             std::string list;
             for (const fer::FaceResult& f : faces) {
                 JsonObject face;
@@ -94,37 +79,34 @@ int run_classify(const Arguments& args) {
 
 Command classify_command() {
     const fer::RecognizerOptions defaults;
-    return {"classify",
-            "IMAGE...",
-            "Find the faces in photos and classify their expressions.",
-            "Prints one JSON object per image: image, width, height and faces, each face with\n"
-            "box [x, y, w, h], label, score (the label's probability) and probabilities (the\n"
-            "seven expressions), aligned (whether the crop was turned to level the eyes) and\n"
-            "roll (the eyes' slope in degrees, when aligned). Faces come from the frontal-face\n"
-            "cascade (faces from 30 pixels; detector options as in 'fer detect'); each is cropped\n"
-            "square around its box, turned so that the eyes are level when the eye cascade finds\n"
-            "both, and classified by the shipped model unless --model says otherwise. An\n"
-            "unreadable image is reported on stderr and the others are still processed; the exit\n"
-            "status is then 1.",
-            with_face_detector_options(
+    return {
+        "classify",
+        "IMAGE...",
+        "Find the faces in photos and classify their expressions.",
+        "Prints one JSON object per image: image, width, height and faces, each face with\n"
+        "box [x, y, w, h], label, score (the label's probability) and probabilities (the\n"
+        "seven expressions), aligned (whether the crop was turned to level the eyes) and\n"
+        "roll (the eyes' slope in degrees, when aligned). Faces come from the frontal-face\n"
+        "cascade (faces from 30 pixels; detector options as in 'fer detect'); each is cropped\n"
+        "square around its box, turned so that the eyes are level when the eye cascade finds\n"
+        "both, and classified by the shipped model unless --model says otherwise. An\n"
+        "unreadable image is reported on stderr and the others are still processed; the exit\n"
+        "status is then 1.",
+        with_face_detector_options(
+            with_crop_options(
                 {model_option,
                  precision_option,
-                 {"tta", "", "average each face with its mirror image"},
                  {"no-detect", "", "the whole image is one face (a crop)"},
-                 {"no-align", "", "do not turn crops to level the eyes"},
-                 {"require-eyes", "", "drop boxes without two eyes (most cascade false positives)"},
                  {"largest", "", "only the largest face of each image"},
-                 {"margin", "F",
-                  with_default("enlarge each face crop by F of its side on every side",
-                               defaults.margin)},
                  {"threads", "N",
                   with_default("detector threads per image", defaults.detection.threads)},
                  {"annotate", "OUT", "write the picture with boxes and labels to OUT (one IMAGE)",
                   ValueKind::output_file},
                  {"annotate-dir", "DIR", "write each picture, annotated, into DIR as NAME.png",
                   ValueKind::output_dir}},
-                defaults.detection),
-            run_classify};
+                defaults),
+            defaults.detection),
+        run_classify};
 }
 
 }  // namespace cli

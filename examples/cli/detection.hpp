@@ -4,7 +4,9 @@
 
 #include <fer/fer.hpp>
 
+#include <algorithm>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,54 @@ inline std::vector<Option> with_face_detector_options(std::vector<Option> own,
           with_default("largest face in pixels",
                        size_text(defaults.max_width, defaults.max_height, "the whole picture"))}});
     return own;
+}
+
+// The recognizer's options from the command line: the detector's, --tta, --margin, --no-align,
+// --require-eyes.
+inline fer::RecognizerOptions parse_recognizer_options(const Arguments& args) {
+    fer::RecognizerOptions options;
+    parse_detection(args, options.detection);
+    options.flip = args.flag("tta");
+    options.margin = args.real("margin", options.margin, -0.25, 1.0);
+    options.align = !args.flag("no-align");
+    options.require_eyes = args.flag("require-eyes");
+    return options;
+}
+
+// A recognizer with the face cascade of --cascade (or the default) and, when aligning or
+// requiring eyes, the eye cascade; without `detect`, one that only classifies crops.
+inline fer::Recognizer make_recognizer(const Arguments& args, fer::ExpressionClassifier classifier,
+                                       const fer::RecognizerOptions& options, bool detect) {
+    std::shared_ptr<const fer::CascadeDetector> faces, eyes;
+    if (detect) {
+        faces = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
+            args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
+        if (options.align || options.require_eyes)
+            eyes = std::make_shared<const fer::CascadeDetector>(
+                fer::load_cascade(fer::default_eye_cascade_path()));
+    }
+    return fer::Recognizer(faces, std::move(classifier), options, eyes);
+}
+
+// `own` followed by the crop options of parse_recognizer_options (the detector's are apart).
+inline std::vector<Option> with_crop_options(std::vector<Option> own,
+                                             const fer::RecognizerOptions& defaults) {
+    own.insert(
+        own.end(),
+        {{"tta", "", "average each face with its mirror image"},
+         {"no-align", "", "do not turn crops to level the eyes"},
+         {"require-eyes", "", "drop boxes without two eyes (most cascade false positives)"},
+         {"margin", "F",
+          with_default("enlarge each face crop by F of its side on every side", defaults.margin)}});
+    return own;
+}
+
+// The face with the largest box, or none.
+inline std::vector<fer::FaceResult> largest_face(const std::vector<fer::FaceResult>& faces) {
+    if (faces.empty()) return {};
+    return {*std::max_element(faces.begin(), faces.end(), [](const auto& a, const auto& b) {
+        return a.box.width * a.box.height < b.box.width * b.box.height;
+    })};
 }
 
 }  // namespace cli

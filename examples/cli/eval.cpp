@@ -16,8 +16,10 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "detection.hpp"
 #include "json.hpp"
 #include "models.hpp"
+#include "scores.hpp"
 
 namespace cli {
 namespace {
@@ -78,126 +80,26 @@ class ProgressBar {
     std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
 };
 
-struct EvalScores {
-    std::size_t n = 0;
-    double accuracy = 0, macro_f1 = 0;
-    std::array<double, fer::expression_count> precision{}, recall{}, f1{};
-    std::array<std::size_t, fer::expression_count> support{};
-    std::array<std::array<std::size_t, fer::expression_count>, fer::expression_count> confusion{};
-};
-
-EvalScores score(const std::vector<LabelledImage>& images, const std::vector<int>& predicted) {
-    EvalScores s;
-    std::size_t correct = 0;
-    for (std::size_t i = 0; i < images.size(); ++i) {
-        if (predicted[i] < 0) continue;  // unreadable image
-        ++s.n;
-        ++s.confusion[std::size_t(images[i].truth)][std::size_t(predicted[i])];
-        correct += int(images[i].truth) == predicted[i];
-    }
-    s.accuracy = s.n ? double(correct) / double(s.n) : 0.0;
-    for (std::size_t c = 0; c < std::size_t(fer::expression_count); ++c) {
-        std::size_t row = 0, column = 0;
-        for (std::size_t k = 0; k < std::size_t(fer::expression_count); ++k)
-            row += s.confusion[c][k], column += s.confusion[k][c];
-        s.support[c] = row;
-        s.precision[c] = column ? double(s.confusion[c][c]) / double(column) : 0.0;
-        s.recall[c] = row ? double(s.confusion[c][c]) / double(row) : 0.0;
-        const double pr = s.precision[c] + s.recall[c];
-        s.f1[c] = pr > 0 ? 2 * s.precision[c] * s.recall[c] / pr : 0.0;
-        s.macro_f1 += s.f1[c] / fer::expression_count;
-    }
-    return s;
-}
-
-// The confusion matrix as a picture: rows are the true class, columns the predicted one, each
-// cell shaded by its share of the row (recall on the diagonal) and labelled with its count.
-fer::Image draw_confusion(const EvalScores& s, const std::string& title) {
-    const int cell = 64, left = 80, top = 44, n = fer::expression_count;
-    fer::Image image(left + n * cell + 16, top + n * cell + 40, fer::PixelFormat::rgb);
-    std::fill(image.data(), image.data() + image.stride() * image.height(), std::uint8_t(255));
-    const fer::Color black{0, 0, 0};
-    fer::draw_text(image.mutable_view(), 8, 6, title, black, 2);
-    for (int r = 0; r < n; ++r) {
-        const std::string name = fer::to_string(fer::Expression(r));
-        fer::draw_text(image.mutable_view(), 8, top + r * cell + cell / 2 - 4, name, black, 1);
-        fer::draw_text(image.mutable_view(), left + r * cell + 4, top + n * cell + 6, name, black,
-                       1);
-        for (int c = 0; c < n; ++c) {
-            const std::size_t count = s.confusion[std::size_t(r)][std::size_t(c)];
-            const double share =
-                s.support[std::size_t(r)] ? double(count) / double(s.support[std::size_t(r)]) : 0.0;
-            // White to dark blue; text turns white on dark cells.
-            const auto shade = [&](int full) { return std::uint8_t(255 - (255 - full) * share); };
-            const fer::Color fill{shade(r == c ? 20 : 200), shade(r == c ? 90 : 40),
-                                  shade(r == c ? 170 : 40)};
-            const fer::Rect box{left + c * cell, top + r * cell, cell - 2, cell - 2};
-            fer::fill_rectangle(image.mutable_view(), box, fill);
-            const std::string text = std::to_string(count);
-            fer::draw_text(image.mutable_view(), box.x + (cell - fer::text_width(text, 2)) / 2,
-                           box.y + (cell - fer::text_height(2)) / 2, text,
-                           share > 0.5 ? fer::Color{255, 255, 255} : black, 2);
-        }
-    }
-    fer::draw_text(image.mutable_view(), left, top + n * cell + 22,
-                   "rows: true class, columns: predicted", black, 1);
-    return image;
-}
-
-int run_eval(const Arguments& args) {
-    if (args.positional.size() != 1) throw UsageError{"expected one DATASET_DIR"};
-    const bool flip = args.flag("tta");
-    const int threads = int(args.integer("threads", 1, 1, fer::limits::max_threads));
-    const LoadedModels loaded = load_models(args);
-
-    std::vector<std::string> skipped;
-    const std::vector<LabelledImage> images = scan_dataset(args.positional[0], skipped);
-    for (const std::string& s : skipped)
-        std::fprintf(stderr, "fer eval: skipping folder '%s' (not an expression name)\n",
-                     s.c_str());
-    if (images.empty())
-        throw Failure{args.positional[0] + ": no images in expression-named folders"};
-
-    std::vector<int> predicted(images.size(), -1);
-    std::vector<fer::Probabilities> probabilities(images.size());
-    std::atomic<std::size_t> next{0}, done{0};
-    std::mutex report;
-    std::size_t unreadable = 0;
-    ProgressBar progress(images.size());
-    auto worker = [&] {
-        fer::ExpressionClassifier::Workspace ws;
-        for (std::size_t i; (i = next++) < images.size();) {
-            try {
-                const fer::Image face = fer::load_image(images[i].path, fer::PixelFormat::rgb);
-                probabilities[i] = loaded.classifier.classify(face, ws, flip);
-                predicted[i] = int(fer::top_expression(probabilities[i]));
-            } catch (const fer::error& e) {
-                const std::lock_guard<std::mutex> lock(report);
-                std::fprintf(stderr, "\nfer eval: %s\n", e.what());
-                ++unreadable;
-            }
-            const std::size_t finished = ++done;
-            const std::lock_guard<std::mutex> lock(report);
-            progress.update(finished);
-        }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-    worker();
-    for (std::thread& t : pool) t.join();
-    const double seconds = progress.seconds();
-    const EvalScores s = score(images, predicted);
-
+// The predicted expressions, with the JSON, CSV and pictures the options ask for.
+void report(const Arguments& args, const std::vector<LabelledImage>& images,
+            const std::vector<Prediction>& predictions, const EvalScores& s,
+            const LoadedModels& loaded, bool detect, bool flip, double seconds) {
+    const Calibration& cal = s.calibration;
     if (args.flag("predictions")) {
         std::string csv = "image,truth,predicted";
         for (int c = 0; c < fer::expression_count; ++c)
             csv += std::string(",") + fer::to_string(fer::Expression(c));
         csv += "\n";
         for (std::size_t i = 0; i < images.size(); ++i) {
-            if (predicted[i] < 0) continue;
-            csv += "\"" + images[i].path + "\"," + fer::to_string(images[i].truth) + "," +
-                   fer::to_string(fer::Expression(predicted[i]));
-            for (float p : probabilities[i]) csv += "," + json_number(p, 6);
+            const Prediction& p = predictions[i];
+            if (p.kind == Prediction::Kind::unreadable) continue;
+            csv += "\"" + images[i].path + "\"," + fer::to_string(images[i].truth) + ",";
+            if (p.kind == Prediction::Kind::no_face) {
+                csv += "none" + std::string(fer::expression_count, ',') + "\n";
+                continue;
+            }
+            csv += fer::to_string(p.label());
+            for (float v : p.probabilities) csv += "," + json_number(v, 6);
             csv += "\n";
         }
         fer::write_file(args.text("predictions"),
@@ -207,6 +109,11 @@ int run_eval(const Arguments& args) {
         char title[96];
         std::snprintf(title, sizeof title, "accuracy %.2f%% of %zu", 100 * s.accuracy, s.n);
         fer::save_image(args.text("confusion-png"), draw_confusion(s, title));
+    }
+    if (args.flag("reliability-png")) {
+        char title[96];
+        std::snprintf(title, sizeof title, "calibration error %.3f", cal.expected_error);
+        fer::save_image(args.text("reliability-png"), draw_reliability(s, title));
     }
     if (args.flag("json")) {
         std::string per_class = "{", confusion = "[";
@@ -228,58 +135,136 @@ int run_eval(const Arguments& args) {
             .raw("models", loaded.names_json)
             .text("precision", loaded.precision)
             .raw("tta", flip ? "true" : "false")
+            .raw("detect", detect ? "true" : "false")
             .number("n", double(s.n), 15)
-            .number("unreadable", double(unreadable), 15)
+            .number("no_face", double(s.no_face), 15)
+            .number("unreadable", double(images.size() - s.n), 15)
             .number("accuracy", s.accuracy, 6)
             .number("macro_f1", s.macro_f1, 6)
+            .number("calibration_error", cal.expected_error, 6)
+            .number("log_loss", cal.mean_log_loss, 6)
             .raw("per_class", per_class + "}")
             .raw("confusion", confusion + "]")
             .number("seconds", seconds, 4);
         std::printf("%s\n", out.str().c_str());
-    } else {
-        std::printf("%zu faces, accuracy %.2f%%, macro-F1 %.4f (%s, %s%s, %.1f s)\n\n", s.n,
-                    100 * s.accuracy, s.macro_f1, loaded.description.c_str(),
-                    loaded.precision.c_str(), flip ? ", flip averaged" : "", seconds);
-        std::printf("%-9s %9s %9s %9s %8s\n", "class", "precision", "recall", "f1", "support");
-        for (std::size_t c = 0; c < std::size_t(fer::expression_count); ++c)
-            std::printf("%-9s %9.4f %9.4f %9.4f %8zu\n", fer::to_string(fer::Expression(c)),
-                        s.precision[c], s.recall[c], s.f1[c], s.support[c]);
-        std::printf("\nconfusion (rows: true, columns: predicted)\n%-9s", "");
-        for (int c = 0; c < fer::expression_count; ++c)
-            std::printf(" %8.8s", fer::to_string(fer::Expression(c)));
-        std::printf("\n");
-        for (std::size_t r = 0; r < std::size_t(fer::expression_count); ++r) {
-            std::printf("%-9s", fer::to_string(fer::Expression(r)));
-            for (std::size_t c = 0; c < std::size_t(fer::expression_count); ++c)
-                std::printf(" %8zu", s.confusion[r][c]);
-            std::printf("\n");
-        }
+        return;
     }
-    return unreadable ? 1 : 0;
+    std::printf("%zu %s, accuracy %.2f%%, macro-F1 %.4f (%s, %s%s, %.1f s)\n", s.n,
+                detect ? "pictures" : "faces", 100 * s.accuracy, s.macro_f1,
+                loaded.description.c_str(), loaded.precision.c_str(), flip ? ", flip averaged" : "",
+                seconds);
+    if (detect) std::printf("no face found in %zu (counted wrong)\n", s.no_face);
+    std::printf("calibration error (ECE, %d bins) %.4f, log loss %.4f\n\n", Calibration::bins,
+                cal.expected_error, cal.mean_log_loss);
+    std::printf("%-9s %9s %9s %9s %8s\n", "class", "precision", "recall", "f1", "support");
+    for (std::size_t c = 0; c < std::size_t(fer::expression_count); ++c)
+        std::printf("%-9s %9.4f %9.4f %9.4f %8zu\n", fer::to_string(fer::Expression(c)),
+                    s.precision[c], s.recall[c], s.f1[c], s.support[c]);
+    std::printf("\nconfusion (rows: true, columns: predicted%s)\n%-9s",
+                detect ? "; no face found: the last column" : "", "");
+    for (int c = 0; c < fer::expression_count; ++c)
+        std::printf(" %8.8s", fer::to_string(fer::Expression(c)));
+    std::printf(detect ? "     none\n" : "\n");
+    for (std::size_t r = 0; r < std::size_t(fer::expression_count); ++r) {
+        std::printf("%-9s", fer::to_string(fer::Expression(r)));
+        for (std::size_t c = 0; c < std::size_t(fer::expression_count); ++c)
+            std::printf(" %8zu", s.confusion[r][c]);
+        if (detect) std::printf(" %8zu", s.missed[r]);
+        std::printf("\n");
+    }
+}
+
+int run_eval(const Arguments& args) {
+    if (args.positional.size() != 1) throw UsageError{"expected one DATASET_DIR"};
+    const bool detect = args.flag("detect");
+    const int threads = int(args.integer("threads", 1, 1, fer::limits::max_threads));
+    fer::RecognizerOptions options = parse_recognizer_options(args);
+    options.detection.threads = 1;  // --threads here are workers, one picture each
+    LoadedModels loaded = load_models(args);
+    const fer::Recognizer recognizer =
+        make_recognizer(args, std::move(loaded.classifier), options, detect);
+
+    std::vector<std::string> skipped;
+    const std::vector<LabelledImage> images = scan_dataset(args.positional[0], skipped);
+    for (const std::string& s : skipped)
+        std::fprintf(stderr, "fer eval: skipping folder '%s' (not an expression name)\n",
+                     s.c_str());
+    if (images.empty())
+        throw Failure{args.positional[0] + ": no images in expression-named folders"};
+
+    std::vector<Prediction> predictions(images.size());
+    std::atomic<std::size_t> next{0}, done{0};
+    std::mutex progress_lock;
+    ProgressBar progress(images.size());
+    auto worker = [&] {
+        fer::Recognizer::Workspace ws;
+        for (std::size_t i; (i = next++) < images.size();) {
+            Prediction& p = predictions[i];
+            try {
+                const fer::Image picture = fer::load_image(images[i].path, fer::PixelFormat::rgb);
+                const std::vector<fer::FaceResult> faces =
+                    detect ? largest_face(recognizer.recognize(picture, ws))
+                           : std::vector<fer::FaceResult>{recognizer.classify_face(picture, ws)};
+                p.kind = faces.empty() ? Prediction::Kind::no_face : Prediction::Kind::classified;
+                if (!faces.empty()) p.probabilities = faces[0].probabilities;
+            } catch (const fer::error& e) {
+                const std::lock_guard<std::mutex> lock(progress_lock);
+                std::fprintf(stderr, "\nfer eval: %s\n", e.what());
+            }
+            const std::size_t finished = ++done;
+            const std::lock_guard<std::mutex> lock(progress_lock);
+            progress.update(finished);
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+
+    std::vector<fer::Expression> truth;
+    for (const LabelledImage& image : images) truth.push_back(image.truth);
+    const EvalScores s = score(truth, predictions);
+    report(args, images, predictions, s, loaded, detect, options.flip, progress.seconds());
+    return s.n == images.size() ? 0 : 1;
 }
 
 }  // namespace
 
 Command eval_command() {
-    return {"eval",
-            "DATASET_DIR",
-            "Measure accuracy on a folder of class folders.",
-            "DATASET_DIR holds one folder per class, named by the expression (angry/anger,\n"
-            "disgust/disgusted, fear/fearful, happy/happiness, sad/sadness, surprise/surprised,\n"
-            "neutral; other folders are skipped with a warning). Each image is taken as a face\n"
-            "crop (no detection) and resized to the model's input with its own preprocessing.\n"
-            "Prints N, accuracy, per-class precision and recall, macro-F1 and the confusion\n"
-            "matrix; a progress bar goes to stderr on a terminal.",
-            {model_option,
-             precision_option,
-             {"tta", "", "average each face with its mirror image (test-time flip)"},
-             {"threads", "N", "worker threads (default 1)"},
-             {"json", "", "print one JSON object: n, accuracy, macro_f1, per_class, confusion"},
-             {"confusion-png", "FILE", "draw the confusion matrix into FILE (.png or .jpg)",
-              ValueKind::output_file},
-             {"predictions", "FILE", "write each image's label and probabilities as CSV",
-              ValueKind::output_file}},
-            run_eval};
+    const fer::RecognizerOptions defaults;
+    return {
+        "eval",
+        "DATASET_DIR",
+        "Measure accuracy and calibration on a folder of class folders.",
+        "DATASET_DIR holds one folder per class, named by the expression (angry/anger,\n"
+        "disgust/disgusted, fear/fearful, happy/happiness, sad/sadness, surprise/surprised,\n"
+        "neutral; other folders are skipped with a warning). Each image is taken as a face\n"
+        "crop and resized to the model's input with its own preprocessing; with --detect,\n"
+        "each image is a picture and its largest face is found, aligned, cropped and\n"
+        "classified as 'fer classify' does (a picture without a face counts as wrong).\n"
+        "Prints N, accuracy, per-class precision and recall, macro-F1, the confusion matrix\n"
+        "and the calibration error (ECE: how far the top probability is from the share of\n"
+        "faces it gets right, in 10 bins); a progress bar goes to stderr on a terminal.\n"
+        "Exit status 1 when an image could not be read (it is left out of the scores).",
+        with_face_detector_options(
+            with_crop_options(
+                {model_option,
+                 precision_option,
+                 {"detect", "", "whole pictures: classify the largest face found in each"},
+                 {"threads", "N", "worker threads (default 1)"},
+                 {"json", "",
+                  "print one JSON object: n, accuracy, macro_f1, calibration_error, "
+                  "per_class, confusion"},
+                 {"confusion-png", "FILE", "draw the confusion matrix into FILE (.png or .jpg)",
+                  ValueKind::output_file},
+                 {"reliability-png", "FILE", "draw the reliability diagram (calibration) into FILE",
+                  ValueKind::output_file},
+                 {"predictions", "FILE",
+                  "write each image's label and probabilities as CSV ('none': no face)",
+                  ValueKind::output_file}},
+                defaults),
+            defaults.detection),
+        run_eval};
 }
 
 }  // namespace cli

@@ -76,8 +76,8 @@ class Recognizer {
           options_(options) {
         if (options.require_eyes && !eye_detector_)
             detail::fail("recognizer require_eyes", "an eye detector", "none");
-        if (!(options.margin >= 0.0 && options.margin <= 1.0))
-            detail::fail("recognizer crop margin", "0 to 1", options.margin);
+        if (!(options.margin >= -0.25 && options.margin <= 1.0))
+            detail::fail("recognizer crop margin", "-0.25 to 1", options.margin);
         detail::check_detection_options(options.detection);
     }
 
