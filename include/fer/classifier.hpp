@@ -4,17 +4,20 @@
 // Models name their outputs in their own words and order (face-api says "fearful" and starts
 // with "neutral"); ExpressionClassifier maps every model's outputs onto fer's fixed order (angry,
 // disgust, fear, happy, sad, surprise, neutral) by name, so ensembles of differently ordered
-// models average the right numbers. With `flip`, each model also sees the mirrored face and the
-// two answers are averaged (test-time augmentation). classify() is const: threads may share one
-// classifier, each with its own Workspace.
+// models combine the right numbers (fer/ensemble.hpp says how). A mirrored member, or every
+// member when classify() is asked to `flip`, also sees the mirrored face and the two answers are
+// averaged (test-time augmentation). classify() is const: threads may share one classifier, each
+// with its own Workspace.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "ensemble.hpp"
 #include "error.hpp"
 #include "image.hpp"
 #include "model/model_file.hpp"
@@ -23,7 +26,7 @@
 
 namespace fer {
 
-inline constexpr int expression_count = 7;
+inline constexpr int expression_count = ensemble_class_count;
 enum class Expression : std::uint8_t { angry, disgust, fear, happy, sad, surprise, neutral };
 using Probabilities = std::array<float, expression_count>;
 
@@ -66,12 +69,14 @@ class ExpressionClassifier {
     };
 
     // Throws: fer::error if there is no model, a model's outputs are not exactly the seven
-    // expressions (in any order, under any of their names), or int8 is asked of a model without
-    // int8 weights.
+    // expressions (in any order, under any of their names), int8 is asked of a model without
+    // int8 weights, or the combination does not fit the models.
     explicit ExpressionClassifier(std::vector<Network> models,
-                                  Precision precision = Precision::fp32)
-        : models_(std::move(models)), precision_(precision) {
+                                  Precision precision = Precision::fp32,
+                                  Combination combination = {})
+        : models_(std::move(models)), precision_(precision), combination_(std::move(combination)) {
         if (models_.empty()) detail::fail("expression classifier models", "at least one", 0);
+        combination_.validate(models_.size());
         for (std::size_t m = 0; m < models_.size(); ++m) {
             const Network& net = models_[m];
             if (precision == Precision::int8 && !net.supports_int8())
@@ -95,15 +100,31 @@ class ExpressionClassifier {
         }
     }
 
-    // Throws: fer::error for an unreadable or invalid model file (naming it).
+    // Model files (several: their plain mean), or one ensemble file with the models it names.
+    // Throws: fer::error for an unreadable or invalid file (naming it), or an ensemble file
+    // named with other files.
     static ExpressionClassifier load(const std::vector<std::string>& paths,
                                      Precision precision = Precision::fp32) {
         std::vector<Network> models;
-        for (const std::string& path : paths) models.push_back(load_network(path));
+        for (const std::string& path : paths) {
+            GgufFile file = GgufFile::load(path);
+            if (!is_ensemble(file)) {
+                models.push_back(load_network(file));
+                continue;
+            }
+            if (paths.size() != 1)
+                detail::fail(path, "a model file (an ensemble file is named alone)",
+                             "an ensemble file");
+            const EnsembleFile ensemble = read_ensemble(file);
+            for (const std::string& member : ensemble.member_paths)
+                models.push_back(load_network(member));
+            return ExpressionClassifier(std::move(models), precision, ensemble.combination);
+        }
         return ExpressionClassifier(std::move(models), precision);
     }
 
     const std::vector<Network>& models() const { return models_; }
+    const Combination& combination() const { return combination_; }
 
     // Whether every model takes a gray face: a caller that has the gray picture already can
     // crop from it, a third of the pixels of a colour crop.
@@ -113,28 +134,54 @@ class ExpressionClassifier {
     }
     Precision precision() const { return precision_; }
 
-    // The averaged probabilities of every model (and of the mirrored face, when `flip`), in
-    // fer's expression order. Throws: fer::error for an empty face.
+    // The combined probabilities of the models (fer/ensemble.hpp), in fer's expression order;
+    // `flip` mirrors every member. Throws: fer::error for an empty face.
     Probabilities classify(const ImageView& face, Workspace& ws, bool flip = false) const {
-        Probabilities sum{};
-        for (std::size_t m = 0; m < models_.size(); ++m)
-            for (int mirrored = 0; mirrored <= int(flip); ++mirrored) {
+        Probabilities mixture{};
+        float total_weight = 0;
+        for (std::size_t m = 0; m < models_.size(); ++m) {
+            const bool mirror = flip || combination_.mirror(m);
+            const float weight = combination_.weight(m) / (mirror ? 2.0f : 1.0f);
+            for (int mirrored = 0; mirrored <= int(mirror); ++mirrored) {
                 make_input(face, models_[m].input(), ws.input, mirrored == 1);
-                add_outputs(m, models_[m].forward(ws.input, ws.network, precision_), sum);
+                add_outputs(m, models_[m].forward(ws.input, ws.network, precision_), weight,
+                            mixture);
             }
-        const float runs = float(models_.size() * (flip ? 2 : 1));
-        for (float& p : sum) p /= runs;
-        return sum;
+            total_weight += combination_.weight(m);
+        }
+        for (float& p : mixture) p /= total_weight;
+        return combination_.is_plain_mean() ? mixture : calibrated(mixture);
     }
 
   private:
     std::vector<Network> models_;
     Precision precision_;
+    Combination combination_;
     std::vector<std::array<int, expression_count>> orders_;  // model output -> Expression
 
-    void add_outputs(std::size_t model, const Tensor& out, Probabilities& sum) const {
+    void add_outputs(std::size_t model, const Tensor& out, float weight, Probabilities& sum) const {
         for (int i = 0; i < expression_count; ++i)
-            sum[std::size_t(orders_[model][std::size_t(i)])] += out.data()[i];
+            sum[std::size_t(orders_[model][std::size_t(i)])] += weight * out.data()[i];
+    }
+
+    // softmax((log mixture + class bias) / temperature), computed from the largest logit down
+    // so that nothing overflows; a class with zero mixture keeps zero.
+    Probabilities calibrated(const Probabilities& mixture) const {
+        std::array<double, expression_count> logit{};
+        double top = -HUGE_VAL;
+        for (std::size_t c = 0; c < logit.size(); ++c) {
+            logit[c] = mixture[c] > 0
+                           ? (std::log(double(mixture[c])) + combination_.class_bias[c]) /
+                                 combination_.temperature
+                           : -HUGE_VAL;
+            top = std::max(top, logit[c]);
+        }
+        if (top == -HUGE_VAL) return mixture;  // all zero: nothing to calibrate
+        double total = 0;
+        for (double& l : logit) total += (l = std::exp(l - top));
+        Probabilities p{};
+        for (std::size_t c = 0; c < p.size(); ++c) p[c] = float(logit[c] / total);
+        return p;
     }
 };
 

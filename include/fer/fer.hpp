@@ -100,6 +100,7 @@
 //   fer/model/model_file.hpp  load_network, save_network (GGUF model files)
 //   Recognition:
 //   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
+//   fer/ensemble.hpp   Combination (weights, mirroring, class bias, temperature), ensemble files
 //   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
 //   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult
 //   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
@@ -119,6 +120,7 @@
 #include "classifier.hpp"
 #include "cpu.hpp"
 #include "default_model.hpp"
+#include "ensemble.hpp"
 #include "detect/cascade.hpp"
 #include "detect/default_cascade.hpp"
 #include "detect/detector.hpp"

@@ -40,6 +40,7 @@ inline constexpr int max_model_tensor_dims = 4;
 // Networks (from model files or built in code): layers, tensor sizes, windows. A tensor of 2^26
 // floats (256 MiB) is far beyond any face model's activations.
 inline constexpr int max_network_layers = 1000;
+inline constexpr int max_ensemble_members = 16;  // models one ensemble file names
 inline constexpr int max_network_input_side = 4096;
 inline constexpr int max_layer_channels = 4096;
 inline constexpr std::int64_t max_tensor_elements = std::int64_t{1} << 26;
