@@ -1,16 +1,21 @@
-// Whole networks, one face at a time on one core: the shipped models (weights/) and the Keras
-// mini-Xception's architecture with random weights. Per model: <model>/fp32 (fer's float
-// kernels), <model>/opencv (the same network exported to ONNX by tools/convert.py --onnx, run by
-// OpenCV's DNN module on one thread, in the same process), <model>/int8 (int8 convolutions).
-// Counters: multiply-accumulates, GFLOP/s and the fraction of this machine's fp32 peak (about 100
-// GFLOP/s per core, Eigen GEMM).
+// Whole networks, one face at a time on one core: the shipped models (weights/). Per model:
+// <model>/fp32 (fer's float kernels), <model>/opencv (the same network exported to ONNX by
+// tools/convert.py --onnx, run by OpenCV's DNN module on one thread, in the same process),
+// <model>/int8 (int8 convolutions). Counters: multiply-accumulates, GFLOP/s and the fraction of
+// this machine's fp32 peak (about 100 GFLOP/s per core, Eigen GEMM).
+// Then what a user pays per face: classify/<file>/fp32, fer::ExpressionClassifier on a 120x120
+// RGB face crop (resizing to each model's input, mirrored passes, the combination) for each
+// single model and each speed level's ensemble file.
 //   tools/bench.sh --benchmark_filter=models   (writes the ONNX files first)
 #include <fer/fer.hpp>
 
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <memory>
 #include <random>
+#include <string>
+#include <vector>
 
 #ifdef FER_BENCH_WITH_OPENCV
 #include <opencv2/core.hpp>
@@ -20,65 +25,6 @@
 namespace {
 
 constexpr double peak_gflops = 100.0;
-
-std::vector<float> random_values(std::size_t n, std::mt19937& rng) {
-    std::uniform_real_distribution<float> d(-0.2f, 0.2f);
-    std::vector<float> v(n);
-    for (float& x : v) x = d(rng);
-    return v;
-}
-
-// oarriaga's mini-Xception (the Keras model in ../shared): two VALID 3x3 convolutions of 8, four
-// residual modules of separable convolutions (16, 32, 64, 128) with max pooling and strided 1x1
-// shortcuts, a 3x3 convolution to 7 classes, global average pooling, softmax. Batchnorm is folded
-// into the convolutions, as loading does.
-fer::Network mini_xception() {
-    std::mt19937 rng(42);
-    fer::Network net;
-    net.set_input({fer::Shape{64, 64, 1}, 2.0f / 255.0f, {-1.0f}});
-    auto conv = [&](int k, int stride, int cin, int cout, fer::Padding p, fer::Activation a,
-                    int from) {
-        fer::Conv2D c;
-        c.kernel_h = c.kernel_w = k;
-        c.stride_h = c.stride_w = stride;
-        c.padding = p;
-        c.activation = a;
-        c.in_channels = cin, c.out_channels = cout;
-        c.weights = random_values(std::size_t(k) * k * cin * cout, rng);
-        c.bias = random_values(std::size_t(cout), rng);
-        net.add(c, {from});
-        return int(net.nodes().size()) - 1;
-    };
-    auto separable = [&](int cin, int cout, fer::Activation a, int from) {
-        fer::DepthwiseConv2D d;
-        d.channels = cin;
-        d.weights = random_values(9 * std::size_t(cin), rng);
-        d.bias.assign(std::size_t(cin), 0.0f);
-        net.add(d, {from});
-        return conv(1, 1, cin, cout, fer::Padding::same, a, int(net.nodes().size()) - 1);
-    };
-    int x = conv(3, 1, 1, 8, fer::Padding::valid, fer::Activation::relu, -1);
-    x = conv(3, 1, 8, 8, fer::Padding::valid, fer::Activation::relu, x);
-    int channels = 8;
-    for (int width : {16, 32, 64, 128}) {
-        const int shortcut =
-            conv(1, 2, channels, width, fer::Padding::same, fer::Activation::none, x);
-        int y = separable(channels, width, fer::Activation::relu, x);
-        y = separable(width, width, fer::Activation::none, y);
-        fer::Pool2D pool;
-        pool.kernel_h = pool.kernel_w = 3;
-        pool.padding = fer::Padding::same;
-        net.add(pool, {y});
-        net.add(fer::AddLayer{}, {int(net.nodes().size()) - 1, shortcut});
-        x = int(net.nodes().size()) - 1;
-        channels = width;
-    }
-    x = conv(3, 1, channels, 7, fer::Padding::same, fer::Activation::none, x);
-    net.add(fer::GlobalAveragePool{}, {x});
-    net.add(fer::SoftmaxLayer{}, {int(net.nodes().size()) - 1});
-    net.labels = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
-    return net;
-}
 
 // Multiply-accumulates of the convolutions and dense layers.
 double macs(const fer::Network& net) {
@@ -100,7 +46,8 @@ struct Model {
 };
 
 const Model shipped[] = {{"human_emotion", "human-emotion-int8.gguf"},
-                         {"faceapi_expression", "faceapi-expression-int8.gguf"}};
+                         {"faceapi_expression", "faceapi-expression-int8.gguf"},
+                         {"mini_xception", "xception-int8.gguf"}};
 
 fer::Tensor bench_input(const fer::Shape& shape) {
     fer::Tensor input(shape);
@@ -152,11 +99,15 @@ void run_opencv(benchmark::State& state, const std::string& name, const fer::Net
 }
 #endif
 
+void run_classifier(benchmark::State& state, const fer::ExpressionClassifier& classifier) {
+    fer::Image face(120, 120, fer::PixelFormat::rgb);
+    std::mt19937 rng(3);
+    for (int i = 0; i < face.stride() * face.height(); ++i) face.data()[i] = std::uint8_t(rng());
+    fer::ExpressionClassifier::Workspace ws;
+    for (auto _ : state) benchmark::DoNotOptimize(classifier.classify(face.view(), ws)[0]);
+}
+
 void register_benchmarks() {
-    static const fer::Network random_mini_xception = mini_xception();
-    benchmark::RegisterBenchmark("mini_xception/fp32", [](benchmark::State& state) {
-        run_fer(state, random_mini_xception, fer::Precision::fp32);
-    });
     for (const Model& m : shipped) {
         const std::string path = std::string(FER_WEIGHTS_DIR) + "/" + m.file;
         if (!std::filesystem::exists(path)) continue;
@@ -173,6 +124,20 @@ void register_benchmarks() {
             (m.name + "/opencv").c_str(),
             [net, name = m.name](benchmark::State& state) { run_opencv(state, name, *net); });
 #endif
+    }
+    std::vector<std::string> files;
+    for (const Model& m : shipped) files.push_back(m.file);
+    for (const fer::Level level : {fer::Level::fast, fer::Level::balanced, fer::Level::best})
+        files.push_back(std::string("fer-") + fer::level_name(level) + ".gguf");
+    for (const std::string& file : files) {
+        const std::string path = std::string(FER_WEIGHTS_DIR) + "/" + file;
+        if (!std::filesystem::exists(path)) continue;
+        const auto classifier = std::make_shared<const fer::ExpressionClassifier>(
+            fer::ExpressionClassifier::load({path}));
+        benchmark::RegisterBenchmark(
+            ("classify/" + file + "/fp32").c_str(),
+            [classifier](benchmark::State& state) { run_classifier(state, *classifier); })
+            ->Unit(benchmark::kMillisecond);
     }
 }
 

@@ -1,10 +1,10 @@
-// Video: frames per second of fer::FaceTracker on a 640x360 stream with four faces in view, one
-// thread and two, fp32 and int8, with the tracker's defaults (one full search per 10 frames,
-// spread over them; alignment; ema smoothing), and fp32 with the full search done whole on every
-// 10th frame. The stream is made here from the sample photos (see frames()), so that full
-// searches, near searches, alignment and classification all run on real pictures.
-// Counters: frames/s (items_per_second), the slowest frame's milliseconds (what a live stream
-// must absorb), faces per frame (should be 4), tracks started (4 unless false detections).
+// Video: frames per second of fer::FaceTracker on a 640x360 stream with four faces in view, per
+// speed level (fer/default_model.hpp), with the tracker's defaults (one full search per 10
+// frames, spread over them; each face classified every other frame; alignment; ema smoothing)
+// and the variants listed at the end. The stream is made here from the sample photos (see
+// frames()), so that full searches, near searches, alignment and classification all run on real
+// pictures. Counters: frames/s (items_per_second), the slowest frame's milliseconds (what a live
+// stream must absorb), faces per frame (should be 4), tracks started (4 unless false detections).
 //   tools/bench.sh --benchmark_filter=video
 #include <fer/fer.hpp>
 
@@ -53,15 +53,17 @@ const std::vector<fer::Image>& frames() {
     return clip;
 }
 
-void video(benchmark::State& state, fer::Precision precision, bool spread_search) {
+void video(benchmark::State& state, fer::Level level, fer::Precision precision, bool spread_search,
+           int classify_interval) {
     const int threads = int(state.range(0));
     fer::RecognizerOptions options;
-    auto recognizer =
-        std::make_shared<const fer::Recognizer>(fer::Recognizer::with_defaults(options, precision));
+    auto recognizer = std::make_shared<const fer::Recognizer>(
+        fer::Recognizer::with_defaults(options, precision, level));
     const std::vector<fer::Image>& clip = frames();
     fer::TrackerOptions tracker_options;
     tracker_options.threads = threads;
     tracker_options.spread_search = spread_search;
+    tracker_options.classify_interval = classify_interval;
     fer::FaceTracker tracker(recognizer, tracker_options);
     // The first frames pay for workspaces and the first full search with eye alignment; a
     // stream is long, so they are left out.
@@ -88,24 +90,35 @@ void video(benchmark::State& state, fer::Precision precision, bool spread_search
     state.counters["tracks"] = tracker.tracks_started();
 }
 
-// video/640x360_4faces/<precision>[_whole_search]/threads:<1|2>
+// video/640x360_4faces/<level>/<variant>/threads:<1|2>; `fer video` runs the fast level with
+// fp32 by default (fer::default_video_level, each face classified every other frame); the
+// variants show the other choices: int8 arithmetic, the full search whole on every 10th frame,
+// every face classified in every frame, and the other levels.
 const bool registered = [] {
     struct Variant {
+        fer::Level level;
         const char* name;
         fer::Precision precision;
         bool spread_search;
+        int classify_interval;
+        std::vector<int> threads;
     };
-    for (const Variant& v :
-         {Variant{"video/640x360_4faces/fp32", fer::Precision::fp32, true},
-          Variant{"video/640x360_4faces/int8", fer::Precision::int8, true},
-          Variant{"video/640x360_4faces/fp32_whole_search", fer::Precision::fp32, false}})
-        benchmark::RegisterBenchmark(v.name, video, v.precision, v.spread_search)
-            ->ArgName("threads")
-            ->Arg(1)
-            ->Arg(2)
-            ->Unit(benchmark::kMillisecond)
-            ->MinTime(3.0)
-            ->UseRealTime();
+    const fer::Precision fp32 = fer::Precision::fp32;
+    for (const Variant& v : {
+             Variant{fer::Level::fast, "fp32", fp32, true, 2, {1, 2}},
+             Variant{fer::Level::fast, "int8", fer::Precision::int8, true, 2, {1}},
+             Variant{fer::Level::fast, "fp32_whole_search", fp32, false, 2, {1}},
+             Variant{fer::Level::fast, "fp32_classify_every_frame", fp32, true, 1, {1}},
+             Variant{fer::Level::balanced, "fp32", fp32, true, 2, {1}},
+             Variant{fer::Level::best, "fp32", fp32, true, 2, {1}},
+         }) {
+        const std::string name =
+            std::string("video/640x360_4faces/") + fer::level_name(v.level) + "/" + v.name;
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), video, v.level, v.precision,
+                                               v.spread_search, v.classify_interval);
+        b->ArgName("threads")->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
+        for (int t : v.threads) b->Arg(t);
+    }
     return true;
 }();
 

@@ -13,8 +13,10 @@ int main(int argc, char** argv) {
         return 2;
     }
     try {
-        // One recognizer (cascades + shipped model), one tracker per stream.
-        auto recognizer = std::make_shared<const fer::Recognizer>(fer::Recognizer::with_defaults());
+        // One recognizer (cascades + the shipped models of the real-time level), one tracker
+        // per stream.
+        auto recognizer = std::make_shared<const fer::Recognizer>(
+            fer::Recognizer::with_defaults({}, fer::Precision::fp32, fer::default_video_level));
         fer::TrackerOptions options;
         options.smoothing.method = fer::SmoothingMethod::ema;  // the default, steady labels
         fer::FaceTracker tracker(recognizer, options);

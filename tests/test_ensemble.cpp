@@ -1,14 +1,17 @@
-// Ensemble files: they load, refuse hostile content, and combine the models as documented.
+// Ensemble files: they load, refuse hostile content, and combine the models as documented; the
+// shipped level files too.
 #include <fer/classifier.hpp>
 #include <fer/default_model.hpp>
 #include <fer/file.hpp>
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -20,7 +23,7 @@ struct EnsembleFolder {
         fs::temp_directory_path() / ("fer-ensemble-" + std::to_string(std::random_device{}()));
     EnsembleFolder() {
         fs::create_directories(dir);
-        fs::copy_file(fer::default_model_path(), dir / "model.gguf");
+        fs::copy_file(fer::shipped_model_path("human-emotion-int8.gguf"), dir / "model.gguf");
     }
     ~EnsembleFolder() { fs::remove_all(dir); }
     std::string write(const std::string& name, const std::vector<std::uint8_t>& bytes) const {
@@ -135,4 +138,39 @@ TEST_CASE("hostile ensemble files are refused with a reason") {
             load(folder.write(
                 "t.gguf", std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + long(keep)))),
             fer::error);
+}
+
+TEST_CASE("each shipped level gives its members' answers combined as its file says") {
+    for (const fer::Level level : {fer::Level::fast, fer::Level::balanced, fer::Level::best}) {
+        CAPTURE(fer::level_name(level));
+        const std::string path = fer::level_model_path(level);
+        const fer::EnsembleFile file = fer::read_ensemble(fer::GgufFile::load(path));
+        const fer::Combination& c = file.combination;
+        REQUIRE(c.weights.size() == file.member_paths.size());
+        std::vector<fer::ExpressionClassifier> members;
+        for (const std::string& member : file.member_paths)
+            members.push_back(fer::ExpressionClassifier::load({member}));
+        const fer::ExpressionClassifier ensemble = fer::ExpressionClassifier::load({path});
+        std::mt19937 rng(std::random_device{}());
+        fer::ExpressionClassifier::Workspace ws;
+        for (int trial = 0; trial < 2; ++trial) {
+            const fer::Image face = random_face(rng, 45 + 7 * trial, 52);
+            double mixture[fer::expression_count] = {}, weights = 0;
+            for (std::size_t m = 0; m < members.size(); ++m) {
+                const fer::Probabilities p =
+                    members[m].classify(face.view(), ws, !c.mirrored.empty() && c.mirrored[m]);
+                for (int k = 0; k < fer::expression_count; ++k) mixture[k] += c.weights[m] * p[k];
+                weights += c.weights[m];
+            }
+            double logits[fer::expression_count], top = -1e300, total = 0;
+            for (int k = 0; k < fer::expression_count; ++k) {
+                logits[k] = (std::log(mixture[k] / weights) + c.class_bias[k]) / c.temperature;
+                top = std::max(top, logits[k]);
+            }
+            for (double& l : logits) total += (l = std::exp(l - top));
+            const fer::Probabilities got = ensemble.classify(face.view(), ws);
+            for (int k = 0; k < fer::expression_count; ++k)
+                CHECK(got[k] == doctest::Approx(logits[k] / total).epsilon(1e-5));
+        }
+    }
 }

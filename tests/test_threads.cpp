@@ -87,7 +87,7 @@ TEST_CASE("one detector shared by several threads gives every thread the same an
 TEST_CASE("a network shared by threads, each with its workspace, gives one thread's answers") {
     fer::Network net;
     try {
-        net = fer::load_network(fer::default_model_path());
+        net = fer::load_network(fer::shipped_model_path("human-emotion-int8.gguf"));
     } catch (const fer::error& e) {
         MESSAGE("skipped: ", e.what());
         return;

@@ -245,7 +245,8 @@ TEST_CASE("FaceTracker: stable IDs on a panning picture, every frame answered") 
     FER_SKIP_UNLESS_EXISTS(path);
     std::shared_ptr<const fer::Recognizer> recognizer;
     try {
-        recognizer = std::make_shared<const fer::Recognizer>(fer::Recognizer::with_defaults());
+        recognizer = std::make_shared<const fer::Recognizer>(
+            fer::Recognizer::with_defaults({}, fer::Precision::fp32, fer::default_video_level));
     } catch (const fer::error& e) {
         MESSAGE("skipped: ", e.what());
         return;
@@ -255,6 +256,59 @@ TEST_CASE("FaceTracker: stable IDs on a panning picture, every frame answered") 
     std::vector<fer::Image> clip;
     for (int t = 0; t < 30; ++t)  // 2 pixels a frame to the right, 1 down
         clip.push_back(fer::crop(scene, {2 * t, t, 640, 360}));
+
+    // Faces are classified in turns: a face's answer changes only on its frames (frame + id a
+    // multiple of the interval) and is there from its first frame; with 1, in every frame.
+    for (const int interval : {1, 3}) {
+        CAPTURE(interval);
+        fer::TrackerOptions options;
+        options.classify_interval = interval;
+        options.smoothing.method = fer::SmoothingMethod::none;
+        fer::FaceTracker tracker(recognizer, options);
+        std::map<int, fer::Probabilities> last;
+        int changes = 0, turns = 0;
+        for (std::size_t n = 0; n < clip.size(); ++n)
+            for (const fer::TrackedFace& f : tracker.process(clip[n])) {
+                const bool turn = (std::int64_t(n) + f.id) % interval == 0;
+                const auto before = last.find(f.id);
+                if (before != last.end()) {
+                    const bool changed = before->second != f.raw_probabilities;
+                    if (!turn) CHECK_FALSE(changed);
+                    turns += turn;
+                    changes += turn && changed;
+                }
+                CHECK(f.probabilities == f.raw_probabilities);
+                last[f.id] = f.raw_probabilities;
+            }
+        CHECK(turns > 0);
+        CHECK(changes >= turns * 9 / 10);  // the picture moves: new crops, new numbers
+    }
+    {  // ema over classified frames keeps its memory in frames: alpha' = 1 - (1 - alpha)^k
+        fer::TrackerOptions options;
+        options.classify_interval = 2;
+        options.smoothing.alpha = 0.2;
+        const double alpha = 1 - (1 - 0.2) * (1 - 0.2);
+        fer::FaceTracker tracker(recognizer, options);
+        std::map<int, fer::Probabilities> smoothed;
+        int checked = 0;
+        for (std::size_t n = 0; n < clip.size(); ++n)
+            for (const fer::TrackedFace& f : tracker.process(clip[n])) {
+                const auto before = smoothed.find(f.id);
+                if (before != smoothed.end() && (std::int64_t(n) + f.id) % 2 == 0) {
+                    for (int k = 0; k < fer::expression_count; ++k)
+                        CHECK(f.probabilities[k] ==
+                              doctest::Approx((1 - alpha) * before->second[k] +
+                                              alpha * f.raw_probabilities[k])
+                                  .epsilon(1e-5));
+                    ++checked;
+                }
+                smoothed[f.id] = f.probabilities;
+            }
+        CHECK(checked > 0);
+    }
+    fer::TrackerOptions bad_interval;
+    bad_interval.classify_interval = 0;
+    CHECK_THROWS_AS(fer::FaceTracker(recognizer, bad_interval), fer::error);
 
     // Full searches every 5 frames, spread over them or whole.
     auto options_with = [](bool spread) {

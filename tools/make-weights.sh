@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Regenerates the shipped models in weights/ from the pinned npm packages, byte for byte:
-# fetch (integrity-checked) -> tools/convert.py (fp32, batchnorm folded) -> fer quantize (int8
-# weights, equalized and bias-corrected on 1,000 faces of FER2013 train).
-# usage: tools/make-weights.sh [OUT_DIR]   (default: weights/; needs python3-numpy, a built
-#        build/fer or FER=path/to/fer, and FER2013 train at ../shared/data/fer2013/train or
-#        FER_CALIBRATION_DIR)
+# Regenerates the shipped models in weights/, byte for byte, from the pinned npm packages and
+# the Keras mini-Xception in ../shared: fetch (integrity-checked) -> tools/convert.py (fp32,
+# batchnorm folded) -> fer quantize (int8 weights, equalized and bias-corrected on 1,000 faces of
+# FER2013 train); then the level files from weights/ensembles.json.
+# usage: tools/make-weights.sh [OUT_DIR]   (default: weights/; needs python3-numpy and
+#        python3-h5py, a built build/fer or FER=path/to/fer, FER2013 train at
+#        ../shared/data/fer2013/train or FER_CALIBRATION_DIR, and the Keras file at
+#        ../shared/models/mini_xception or FER_XCEPTION_HDF5)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$top/weights}
@@ -30,3 +32,18 @@ quantize "$work/human.gguf" "$out/human-emotion-int8.gguf"
   --info "source=npm @vladmandic/face-api@1.7.15 model/face_expression_model-*" \
   --info "license=MIT (c) Vladimir Mandic, (c) Vincent Muehler (face-api.js)"
 quantize "$work/faceapi.gguf" "$out/faceapi-expression-int8.gguf"
+
+xception=${FER_XCEPTION_HDF5:-$top/../shared/models/mini_xception/fer2013_mini_XCEPTION.102-0.66.hdf5}
+[[ -f "$xception" ]] || { echo "make-weights: no Keras mini-Xception at $xception" >&2; exit 1; }
+xception_sha256=59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e
+[[ "$(sha256sum "$xception" | cut -d' ' -f1)" == "$xception_sha256" ]] ||
+  { echo "make-weights: $xception is not the pinned file (sha256 $xception_sha256)" >&2; exit 1; }
+/usr/bin/python3 "$top/tools/convert.py" keras "$xception" -o "$work/xception.gguf" \
+  --name "Keras mini-Xception (FER2013)" \
+  --info "source=oarriaga/face_classification trained_models/emotion_models/fer2013_mini_XCEPTION.102-0.66.hdf5" \
+  --info "license=MIT (c) 2017 Octavio Arriaga"
+quantize "$work/xception.gguf" "$out/xception-int8.gguf"
+
+# The speed levels: ensemble files naming the models above, with the weights, mirroring, class
+# bias and temperature that tools/fit-ensemble.py fitted on the dev sets (weights/ensembles.json).
+/usr/bin/python3 "$top/tools/fit-ensemble.py" write "$top/weights/ensembles.json" "$out" >/dev/null

@@ -24,7 +24,7 @@ int run_classify(const Arguments& args) {
         throw UsageError{"--annotate draws one image; give one IMAGE, or use --annotate-dir"};
     const fer::RecognizerOptions options = parse_recognizer_options(args);
     const bool no_detect = args.flag("no-detect"), largest = args.flag("largest");
-    LoadedModels models = load_models(args);
+    LoadedModels models = load_models(args, fer::default_level);
     const fer::Recognizer recognizer =
         make_recognizer(args, std::move(models.classifier), options, !no_detect);
     if (args.flag("annotate-dir")) std::filesystem::create_directories(args.text("annotate-dir"));
@@ -89,12 +89,14 @@ Command classify_command() {
         "roll (the eyes' slope in degrees, when aligned). Faces come from the frontal-face\n"
         "cascade (faces from 30 pixels; detector options as in 'fer detect'); each is cropped\n"
         "square around its box, turned so that the eyes are level when the eye cascade finds\n"
-        "both, and classified by the shipped model unless --model says otherwise. An\n"
+        "both, and classified by the shipped models of --level (best: three models, each\n"
+        "with the mirrored face) unless --model says otherwise. An\n"
         "unreadable image is reported on stderr and the others are still processed; the exit\n"
         "status is then 1.",
         with_face_detector_options(
             with_crop_options(
-                {model_option,
+                {level_option(fer::default_level),
+                 model_option,
                  precision_option,
                  {"no-detect", "", "the whole image is one face (a crop)"},
                  {"largest", "", "only the largest face of each image"},

@@ -180,7 +180,7 @@ int run_eval(const Arguments& args) {
     const int threads = int(args.integer("threads", 1, 1, fer::limits::max_threads));
     fer::RecognizerOptions options = parse_recognizer_options(args);
     options.detection.threads = 1;  // --threads here are workers, one picture each
-    LoadedModels loaded = load_models(args);
+    LoadedModels loaded = load_models(args, fer::default_level);
     const fer::Recognizer recognizer =
         make_recognizer(args, std::move(loaded.classifier), options, detect);
 
@@ -248,7 +248,8 @@ Command eval_command() {
         "Exit status 1 when an image could not be read (it is left out of the scores).",
         with_face_detector_options(
             with_crop_options(
-                {model_option,
+                {level_option(fer::default_level),
+                 model_option,
                  precision_option,
                  {"detect", "", "whole pictures: classify the largest face found in each"},
                  {"threads", "N", "worker threads (default 1)"},

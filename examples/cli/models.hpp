@@ -1,4 +1,4 @@
-// Model options shared by the fer tool's commands: --model (repeatable), --precision.
+// Model options shared by the fer tool's commands: --level, --model (repeatable), --precision.
 #pragma once
 
 #include <fer/fer.hpp>
@@ -13,7 +13,14 @@
 namespace cli {
 
 inline const Option model_option{
-    "model", "FILE", "model file (.gguf; repeat for an ensemble; default: the shipped model)"};
+    "model", "FILE", "model or ensemble file (.gguf; repeat to average several; replaces --level)"};
+
+// --level with the command's default level shown.
+inline Option level_option(fer::Level default_level) {
+    return {"level", "fast|balanced|best",
+            std::string("shipped models by speed (default: ") + fer::level_name(default_level) +
+                "; weights/README.md)"};
+}
 inline const Option precision_option{
     "precision", "fp32|int8",
     "arithmetic: fp32 (default), or int8 convolutions (models with int8 weights)"};
@@ -25,9 +32,25 @@ struct LoadedModels {
     std::string precision;
 };
 
-inline LoadedModels load_models(const Arguments& args) {
+// The models of --model, or of --level (`default_level` when neither is given).
+inline LoadedModels load_models(const Arguments& args, fer::Level default_level) {
     std::vector<std::string> paths = args.all("model");
-    if (paths.empty()) paths.push_back(fer::default_model_path());
+    if (!paths.empty() && args.flag("level"))
+        throw UsageError{"--level and --model both name the models; give one of them"};
+    if (paths.empty()) {
+        fer::Level level = default_level;
+        if (args.flag("level")) {
+            try {
+                level = fer::parse_level(args.text("level"));
+            } catch (const fer::error&) {
+                throw UsageError{"--level expects fast, balanced or best, got '" +
+                                 args.text("level") + "'"};
+            }
+            paths.push_back(fer::level_model_path(level));
+        } else {
+            paths.push_back(fer::default_model_path(level));
+        }
+    }
     const std::string precision = args.text("precision", "fp32");
     if (precision != "fp32" && precision != "int8")
         throw UsageError{"--precision expects fp32 or int8, got '" + precision + "'"};

@@ -68,6 +68,8 @@ int run_video(const Arguments& args) {
     tracker_options.detect_interval =
         int(args.integer("detect-interval", tracker_options.detect_interval, 1, 1000));
     tracker_options.spread_search = !args.flag("whole-search");
+    tracker_options.classify_interval =
+        int(args.integer("classify-interval", tracker_options.classify_interval, 1, 100));
     tracker_options.max_missed =
         int(args.integer("max-missed", tracker_options.max_missed, 0, 100000));
     tracker_options.smoothing = parse_smoothing(args);
@@ -81,7 +83,7 @@ int run_video(const Arguments& args) {
             throw UsageError{"--camera-size expects WxH, got '" + size + "'"};
     }
 
-    LoadedModels models = load_models(args);
+    LoadedModels models = load_models(args, fer::default_video_level);
     auto detector = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
         args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
     std::shared_ptr<const fer::CascadeDetector> eyes;
@@ -202,10 +204,13 @@ Command video_command() {
         "Known faces are looked for near their last place in every frame; new faces come\n"
         "from a search of the whole frame, one per --detect-interval frames, spread over\n"
         "those frames (about the same work in each; --whole-search: all at once instead).\n"
+        "Faces are classified in turns, each once per --classify-interval frames, with the\n"
+        "fast level's models unless --level or --model says otherwise.\n"
         "At the end a summary goes to stderr: frames, faces, tracks, seconds, frames per\n"
         "second (and dropped frames for a camera).",
         with_face_detector_options(
-            {model_option,
+            {level_option(fer::default_video_level),
+             model_option,
              precision_option,
              {"output", "OUT.y4m", "write the frames with boxes, IDs and labels (Y4M 4:2:0)",
               ValueKind::output_file},
@@ -222,6 +227,9 @@ Command video_command() {
              {"detect-interval", "N",
               with_default("one search of the whole frame per N frames", tracking.detect_interval)},
              {"whole-search", "", "search the whole frame at once on every Nth frame"},
+             {"classify-interval", "N",
+              with_default("classify each face once per N frames (faces take turns)",
+                           tracking.classify_interval)},
              {"max-missed", "N",
               with_default("frames a face may go unseen before its track ends",
                            tracking.max_missed)},

@@ -81,13 +81,14 @@ class Recognizer {
         detail::check_detection_options(options.detection);
     }
 
-    // The standard frontal-face and eye cascades and the shipped model (fer/default_model.hpp).
-    // Throws: fer::error saying what is missing.
+    // The standard frontal-face and eye cascades and the shipped models of `level`
+    // (fer/default_model.hpp; FER_MODEL replaces them). Throws: fer::error saying what is missing.
     static Recognizer with_defaults(RecognizerOptions options = {},
-                                    Precision precision = Precision::fp32) {
+                                    Precision precision = Precision::fp32,
+                                    Level level = default_level) {
         return Recognizer(
             std::make_shared<const CascadeDetector>(load_cascade(default_face_cascade_path())),
-            ExpressionClassifier::load({default_model_path()}, precision), options,
+            ExpressionClassifier::load({default_model_path(level)}, precision), options,
             options.align || options.require_eyes
                 ? std::make_shared<const CascadeDetector>(load_cascade(default_eye_cascade_path()))
                 : nullptr);

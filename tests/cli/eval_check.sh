@@ -35,9 +35,9 @@ assert abs(r["accuracy"] - sum(r["confusion"][i][i] for i in range(7)) / 15) < 1
 PY
 [[ "$(head -c 4 "$work/confusion.png" | tail -c 3)" == "PNG" ]] || fail "no PNG confusion matrix"
 
-# The shipped default model on all of FER2013 val reproduces the README's number.
+# The shipped default (the best level) on all of FER2013 val reproduces the README's number.
 "$fer" eval "$val" --json --threads 2 >"$work/val.json" 2>/dev/null || fail "fer eval on val"
 measured=$(/usr/bin/python3 -c "import json,sys; print('%.2f%%' % (100 * json.load(open(sys.argv[1]))['accuracy']))" "$work/val.json")
-row=$(grep -F '| `human-emotion-int8.gguf` | int8 | no |' "$top/weights/README.md")
+row=$(grep -F '| `fer-best.gguf` (**default**) |' "$top/weights/README.md")
 [[ "$row" == *"| $measured |"* ]] || fail "FER2013 val accuracy $measured, weights/README.md says: $row"
 echo "fer eval reproduces weights/README.md: $measured"

@@ -1,7 +1,8 @@
 // fer/video/tracker.hpp - faces followed through a video: stable IDs, steady labels, low cost.
 //
-//   fer::FaceTracker tracker(std::make_shared<const fer::Recognizer>(
-//       fer::Recognizer::with_defaults()));
+//   fer::FaceTracker tracker(std::make_shared<const
+//   fer::Recognizer>(fer::Recognizer::with_defaults(
+//       {}, fer::Precision::fp32, fer::default_video_level)));
 //   while (source.read(frame))
 //       for (const fer::TrackedFace& f : tracker.process(frame))
 //           use(f.id, f.box, fer::to_string(f.label), f.probabilities);
@@ -14,7 +15,8 @@
 // `spread_search = false` searches the whole frame at once on every interval-th frame. The first
 // frame of a stream is always searched whole. Detections are assigned to tracks by box overlap
 // (IoU, greedy); a track survives `max_missed` frames without a detection and then ends. Each
-// face seen in a frame is classified, and its probabilities are smoothed over time per track
+// face seen in a frame is reported; faces are classified in turns (TrackerOptions::
+// classify_interval) and their probabilities smoothed over time per track
 // (fer/video/smoothing.hpp). Eye alignment, when the recognizer aligns, is measured when a track
 // starts and once per interval after that (tracks take turns), and reused in between.
 // A tracker holds state: one per stream, used by one thread at a time. The recognizer behind it
@@ -56,6 +58,12 @@ struct TrackerOptions {
     double search_size_ratio = 1.15;
     double search_scale_factor = 1.15;
     int search_min_neighbors = 1;
+    // Each face is classified when its track starts and then once per `classify_interval`
+    // frames, faces taking turns by ID so that the cost spreads over the frames; in between it
+    // keeps its last answer. Smoothing's memory stays the same in frames (its alpha and window
+    // are scaled to the classified frames). 2 keeps four faces at the fast level real time on
+    // one core (README); 1 classifies every face in every frame.
+    int classify_interval = 2;
     SmoothingOptions smoothing;  // per-track averaging of the probabilities
     int threads = 1;             // workers for the full search and for classifying the faces
 };
@@ -66,7 +74,7 @@ struct TrackedFace {
     Expression label = Expression::neutral;  // the top smoothed probability
     float score = 0.0f;                      // its smoothed probability
     Probabilities probabilities{};           // smoothed over the track's frames
-    Probabilities raw_probabilities{};       // this frame's alone
+    Probabilities raw_probabilities{};       // the last classification alone, unsmoothed
     bool aligned = false;                    // the crop was turned to level the eyes
     std::int64_t first_frame = 0;            // index of the frame where the track started
 };
@@ -94,6 +102,8 @@ class FaceTracker {
         if (options.search_min_neighbors < 0 || options.search_min_neighbors > 10000)
             detail::fail("tracker search min neighbors", "0 to 10000",
                          options.search_min_neighbors);
+        if (options.classify_interval < 1 || options.classify_interval > 100)
+            detail::fail("classification interval", "1 to 100 frames", options.classify_interval);
         detail::check_thread_count("tracker threads", options.threads);
         detail::check_smoothing_options(options.smoothing);
         workspaces_.resize(std::size_t(options.threads));
@@ -154,6 +164,9 @@ class FaceTracker {
         std::int64_t first_frame = 0;
         std::optional<double> roll;  // eye slope from the last measurement that found both eyes
         ProbabilitySmoother smoother;
+        bool classified = false;  // the fields below hold its last answer
+        Probabilities raw{}, smoothed{};
+        bool aligned = false;
     };
 
     // A frame of a new size: a new stream, with its own pyramid for the full search.
@@ -330,7 +343,7 @@ class FaceTracker {
         t.id = next_id_++;
         t.box = box;
         t.first_frame = frames_;
-        t.smoother = ProbabilitySmoother(options_.smoothing);
+        t.smoother = ProbabilitySmoother(smoothing_per_classification());
         tracks_.push_back(std::move(t));
     }
 
@@ -366,23 +379,38 @@ class FaceTracker {
                     t.roll = eyes->roll_degrees;
     }
 
+    // The smoothing options that give, with one update per classify_interval frames, the memory
+    // in frames that options_.smoothing gives with one update per frame.
+    SmoothingOptions smoothing_per_classification() const {
+        SmoothingOptions o = options_.smoothing;
+        const int k = options_.classify_interval;
+        o.alpha = 1.0 - std::pow(1.0 - o.alpha, double(k));
+        o.window = std::max(1, (o.window + k - 1) / k);
+        return o;
+    }
+
+    // Classifies the visible faces whose turn it is (see TrackerOptions::classify_interval) and
+    // reports every visible face with its last answer.
     void classify_visible(const ImageView& frame, const ImageView& gray) {
         const ImageView source = recognizer_->classifier().takes_gray() ? gray : frame;
-        std::vector<Track*> visible;
+        std::vector<Track*> visible, due;
         for (Track& t : tracks_)
             if (t.missed == 0) visible.push_back(&t);
         std::sort(visible.begin(), visible.end(),
                   [](const Track* a, const Track* b) { return a->id < b->id; });
-        std::vector<Probabilities> raw(visible.size());
-        std::vector<char> aligned(visible.size(), 0);
-        const std::size_t workers = std::min(workspaces_.size(), visible.size());
+        for (Track* t : visible)
+            if (!t->classified || (stream_frames_ + t->id) % options_.classify_interval == 0)
+                due.push_back(t);
+        std::vector<Probabilities> raw(due.size());
+        std::vector<char> aligned(due.size(), 0);
+        const std::size_t workers = std::min(workspaces_.size(), due.size());
         std::vector<std::exception_ptr> failures(workers);
         auto classify_share = [&](std::size_t worker) {
             try {
                 Recognizer::Workspace& ws = workspaces_[worker];
-                for (std::size_t i = worker; i < visible.size(); i += workers) {
+                for (std::size_t i = worker; i < due.size(); i += workers) {
                     const FaceCrop crop =
-                        recognizer_->crop_face_at(source, visible[i]->box, visible[i]->roll);
+                        recognizer_->crop_face_at(source, due[i]->box, due[i]->roll);
                     raw[i] = recognizer_->classify_face(crop.image, ws).probabilities;
                     aligned[i] = crop.aligned;
                 }
@@ -397,18 +425,24 @@ class FaceTracker {
         for (const std::exception_ptr& f : failures)
             if (f) std::rethrow_exception(f);
 
+        for (std::size_t i = 0; i < due.size(); ++i) {
+            Track& t = *due[i];
+            t.raw = raw[i];
+            t.smoothed = t.smoother.update(raw[i]);
+            t.aligned = aligned[i];
+            t.classified = true;
+        }
         faces_.clear();
-        for (std::size_t i = 0; i < visible.size(); ++i) {
-            Track& t = *visible[i];
+        for (const Track* t : visible) {
             TrackedFace f;
-            f.id = t.id;
-            f.box = t.box;
-            f.raw_probabilities = raw[i];
-            f.probabilities = t.smoother.update(raw[i]);
+            f.id = t->id;
+            f.box = t->box;
+            f.raw_probabilities = t->raw;
+            f.probabilities = t->smoothed;
             f.label = top_expression(f.probabilities);
             f.score = f.probabilities[std::size_t(f.label)];
-            f.aligned = aligned[i];
-            f.first_frame = t.first_frame;
+            f.aligned = t->aligned;
+            f.first_frame = t->first_frame;
             faces_.push_back(f);
         }
     }
