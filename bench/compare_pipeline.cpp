@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,20 @@ int main(int argc, char** argv) {
         cv::setNumThreads(1);
         const std::string cascade = fer::default_face_cascade_path();
         fer::RecognizerOptions options;  // scale 1.1, 3 neighbours, minimum 30 x 30
-        const fer::Recognizer ours_fp32 = fer::Recognizer::with_defaults(options);
-        const fer::Recognizer ours_int8 =
-            fer::Recognizer::with_defaults(options, fer::Precision::int8);
+        // Human's model alone, as OpenCV runs it (not a level's ensemble).
+        const auto ours_with = [&](fer::Precision precision) {
+            const auto detector =
+                std::make_shared<const fer::CascadeDetector>(fer::load_cascade(cascade));
+            const auto eyes = std::make_shared<const fer::CascadeDetector>(
+                fer::load_cascade(fer::default_eye_cascade_path()));
+            return fer::Recognizer(
+                detector,
+                fer::ExpressionClassifier::load(
+                    {fer::shipped_model_path("human-emotion-int8.gguf")}, precision),
+                options, eyes);
+        };
+        const fer::Recognizer ours_fp32 = ours_with(fer::Precision::fp32);
+        const fer::Recognizer ours_int8 = ours_with(fer::Precision::int8);
         cv::CascadeClassifier their_detector(cascade);
         cv::dnn::Net their_net = cv::dnn::readNetFromONNX(onnx);
         const fer::NetworkInput& input = ours_fp32.classifier().models()[0].input();

@@ -15,13 +15,14 @@
 // Quick start
 //   #include <fer/fer.hpp>
 //
-//   const fer::Recognizer recognizer = fer::Recognizer::with_defaults();  // cascades + model
+//   const fer::Recognizer recognizer = fer::Recognizer::with_defaults();  // cascades + models
 //   fer::Recognizer::Workspace ws;                                         // one per thread
 //   for (const fer::FaceResult& f : recognizer.recognize(fer::load_image("group.jpg"), ws))
 //       use(f.box, fer::to_string(f.label), f.score, f.probabilities);
 //
-//   The shipped model is found through FER_WEIGHTS_DIR (set by the CMake target) or the
-//   environment variable FER_MODEL; the cascades at Debian's opencv-data path or through
+//   The shipped models (the best speed level; with_defaults(options, precision, fer::Level::fast)
+//   for video) are found through FER_WEIGHTS_DIR (set by the CMake target) or the environment
+//   variable FER_MODEL; the cascades at Debian's opencv-data path or through
 //   FER_FACE_CASCADE / FER_EYE_CASCADE.
 //
 //   The image layer and the detector on their own:
@@ -101,7 +102,7 @@
 //   Recognition:
 //   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
 //   fer/ensemble.hpp   Combination (weights, mirroring, class bias, temperature), ensemble files
-//   fer/default_model.hpp default_model_path (the shipped model, or FER_MODEL)
+//   fer/default_model.hpp Level (fast, balanced, best), default_model_path, level_model_path
 //   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult
 //   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
 //   fer/video/tracker.hpp       FaceTracker (faces through video: IDs, smoothing), TrackedFace
