@@ -1,6 +1,8 @@
-// libFuzzer target: model files. Parse the GGUF container, build the network, and when it loads
-// run it once on a zero input in fp32 (and int8 where it has int8 weights): a file that
-// passes the load-time checks must also be safe to run.
+// libFuzzer target: model files. Parse the GGUF container; an ensemble file has its members and
+// combination read and checked; otherwise build the network, and when it loads run it once on a
+// zero input in fp32 (and int8 where it has int8 weights): a file that passes the load-time
+// checks must also be safe to run.
+#include <fer/ensemble.hpp>
 #include <fer/model/model_file.hpp>
 #include <fer/nn/network.hpp>
 
@@ -12,6 +14,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try {
         const fer::GgufFile file =
             fer::GgufFile::parse(std::vector<std::uint8_t>(data, data + size));
+        if (fer::is_ensemble(file)) {
+            const fer::EnsembleFile ensemble = fer::read_ensemble(file);
+            ensemble.combination.validate(ensemble.member_paths.size());
+            return 0;
+        }
         const fer::Network net = fer::load_network(file);
         const fer::Shape in = net.input().shape;
         if (in.size() > 96 * 96 * 3) return 0;  // big inputs only slow the fuzzer down
