@@ -127,6 +127,7 @@ void register_benchmarks() {
     }
     std::vector<std::string> files;
     for (const Model& m : shipped) files.push_back(m.file);
+    files.push_back("faceapi-expression-ft-int8.gguf");  // face-api's net, fine-tuned: same cost
     for (const fer::Level level : {fer::Level::fast, fer::Level::balanced, fer::Level::best})
         files.push_back(std::string("fer-") + fer::level_name(level) + ".gguf");
     for (const std::string& file : files) {
