@@ -1,5 +1,5 @@
-// Every layer kernel against its plain-loop reference (tests/reference/reference_layers.hpp), on odd
-// shapes with fresh random inputs.
+// Every layer kernel against its plain-loop reference (tests/reference/reference_layers.hpp), on
+// odd shapes with fresh random inputs.
 #include <fer/nn/kernels/conv2d_f32_packed.hpp>
 #include "reference/reference_layers.hpp"
 
@@ -272,6 +272,18 @@ TEST_CASE("dense, global average pooling, add and softmax match their definition
         fer::GlobalAveragePool().forward(in, out.mutable_view(), context);
         CHECK(worst_error(out, fer::reference::global_average_pool_reference(in)) <= 1.0);
     }
+    for (int channels : channel_counts) {
+        fer::ChannelPad pad;
+        pad.added = test::uniform(1, 50);
+        pad.validate();
+        const fer::Tensor in =
+            random_tensor({test::uniform(1, 20), test::uniform(1, 20), channels});
+        fer::Tensor out(pad.output_shape(in.shape()));
+        pad.forward(in, out.mutable_view(), context);
+        CHECK(worst_error(out, fer::reference::channel_pad_reference(pad, in)) == 0.0);
+    }
+    CHECK_THROWS_AS(fer::ChannelPad{0}.validate(), fer::error);
+    CHECK_THROWS_AS(fer::ChannelPad{4000}.output_shape({2, 2, 100}), fer::error);
     const fer::Tensor a = random_tensor({5, 3, 7}), b = random_tensor({5, 3, 7}),
                       c = random_tensor({5, 3, 7});
     fer::Tensor sum({5, 3, 7});

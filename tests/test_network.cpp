@@ -43,12 +43,13 @@ fer::Network small_network() {
     pool.padding = fer::Padding::explicit_pads;
     pool.pads = {1, 0, 0, 1};
     net.add(pool, {2});                                         // 3: 8x8x16
-    net.add(conv(1, 2, 8, 16, fer::Activation::none), {0});     // 4: the strided shortcut
-    net.add(fer::AddLayer{fer::Activation::none}, {3, 4, 4});   // 5: three-way join
-    net.add(fer::ActivationLayer{fer::Activation::relu}, {5});  // 6
-    net.add(conv(3, 1, 16, 7, fer::Activation::none), {6});     // 7
-    net.add(fer::GlobalAveragePool{}, {7});                     // 8
-    net.add(fer::SoftmaxLayer{}, {8});                          // 9
+    net.add(conv(1, 2, 8, 12, fer::Activation::none), {0});     // 4: the strided shortcut
+    net.add(fer::ChannelPad{4}, {4});                           // 5: widened with zeros to 16
+    net.add(fer::AddLayer{fer::Activation::none}, {3, 5, 5});   // 6: three-way join
+    net.add(fer::ActivationLayer{fer::Activation::relu}, {6});  // 7
+    net.add(conv(3, 1, 16, 7, fer::Activation::none), {7});     // 8
+    net.add(fer::GlobalAveragePool{}, {8});                     // 9
+    net.add(fer::SoftmaxLayer{}, {9});                          // 10
     net.labels = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
     net.info["name"] = "test network";
     return net;
@@ -93,6 +94,9 @@ TEST_CASE("a network's forward pass equals its layers run one by one with the re
         else if (std::holds_alternative<fer::GlobalAveragePool>(node.layer))
             ref.push_back(
                 to_tensor(fer::reference::global_average_pool_reference(in(node.inputs[0]))));
+        else if (auto* pad = std::get_if<fer::ChannelPad>(&node.layer))
+            ref.push_back(
+                to_tensor(fer::reference::channel_pad_reference(*pad, in(node.inputs[0]))));
         else if (std::holds_alternative<fer::AddLayer>(node.layer)) {
             fer::Tensor t(node.output);
             for (std::int64_t i = 0; i < t.size(); ++i) {
@@ -264,12 +268,12 @@ TEST_CASE("int8 arithmetic: calibrated networks stay close to fp32 and survive t
         return std::get<fer::Conv2D>(n.nodes()[node].layer).int8;
     };
     CHECK(int8_form(net, 0) == nullptr);
-    CHECK(int8_form(net, 7) != nullptr);
+    CHECK(int8_form(net, 8) != nullptr);
 
     const fer::Network loaded =
         fer::load_network(fer::GgufFile::parse(fer::save_network(net, true), "int8.gguf"));
     CHECK(loaded.supports_int8());
-    CHECK(int8_form(loaded, 7)->quantized().values == int8_form(net, 7)->quantized().values);
+    CHECK(int8_form(loaded, 8)->quantized().values == int8_form(net, 8)->quantized().values);
     fer::Network::Workspace ws2;
     double worst = 0;
     for (int trial = 0; trial < 10; ++trial) {

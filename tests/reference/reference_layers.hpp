@@ -127,6 +127,20 @@ inline ReferenceResult dense_reference(const Dense& layer, const TensorView& in)
     return r;
 }
 
+// Each pixel's channels, then layer.added zeros.
+inline ReferenceResult channel_pad_reference(const ChannelPad& layer, const TensorView& in) {
+    ReferenceResult r;
+    r.shape = Shape{in.shape.height, in.shape.width, in.shape.channels + layer.added};
+    for (int y = 0; y < in.shape.height; ++y)
+        for (int x = 0; x < in.shape.width; ++x)
+            for (int c = 0; c < r.shape.channels; ++c) {
+                const double v = c < in.shape.channels ? double(in.at(y, x, c)) : 0.0;
+                r.values.push_back(v);
+                r.magnitude.push_back(std::abs(v));
+            }
+    return r;
+}
+
 inline ReferenceResult global_average_pool_reference(const TensorView& in) {
     ReferenceResult r;
     r.shape = Shape{1, 1, in.shape.channels};

@@ -33,6 +33,7 @@ class Layer:
     bias: Optional[np.ndarray] = None
     name: str = ""  # where it came from, for messages
     pads: Optional[Tuple[int, int, int, int]] = None  # top, bottom, left, right ("explicit")
+    added: Optional[int] = None  # channel_pad: zero channels appended to each pixel
 
 
 def _window_shape(l, inputs, where):
@@ -83,6 +84,13 @@ def _add_shape(l, inputs, where):
     return inputs[0]
 
 
+def _channel_pad_shape(l, inputs, where):
+    if not (isinstance(l.added, int) and 1 <= l.added <= 4096):
+        raise ConversionError("%s: %r added channels" % (where, l.added))
+    h, w, c = inputs[0]
+    return h, w, c + l.added
+
+
 @dataclass(frozen=True)
 class LayerKind:
     """What a layer type has in the model file, and its output shape from its inputs' shapes."""
@@ -107,6 +115,7 @@ LAYER_KINDS = {
     "add": LayerKind(activation=True, shape=_add_shape),
     "activation": LayerKind(activation=True),
     "softmax": LayerKind(),
+    "channel_pad": LayerKind(shape=lambda l, inputs, where: _channel_pad_shape(l, inputs, where)),
 }
 LAYER_TYPES = tuple(LAYER_KINDS)
 
@@ -188,6 +197,8 @@ class Model:
                 w.string(key + "activation", l.activation or "none")
             if kind.outputs:
                 w.uint32(key + "outputs", int(l.weight.shape[-1]))
+            if l.type == "channel_pad":
+                w.uint32(key + "added", l.added)
             if kind.weights:
                 w.tensor("layer.%d.weight" % n, np.asarray(l.weight, dtype=np.float32))
                 w.tensor("layer.%d.bias" % n, np.asarray(l.bias, dtype=np.float32))

@@ -29,8 +29,8 @@ def build(model):
     source = lambda i: "input" if i < 0 else "t%d" % i
     in_shape = lambda i: (model.height, model.width, model.channels) if i < 0 else shapes[i]
 
-    def const(name, array):
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(array, np.float32), name))
+    def const(name, array, dtype=np.float32):
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(array, dtype), name))
         return name
 
     def activation(out, act, n):
@@ -94,6 +94,10 @@ def build(model):
         elif l.type == "activation":
             nodes.append(helper.make_node("Identity", [x], [out], name="id%d" % n))
             activation(out, l.activation, n)
+        elif l.type == "channel_pad":  # NCHW begins then ends: zeros after the channels
+            pads = [0, 0, 0, 0, 0, l.added, 0, 0]
+            nodes.append(helper.make_node("Pad", [x, const("pads%d" % n, pads, np.int64)], [out],
+                                          mode="constant", name="pad%d" % n))
         elif l.type == "softmax":
             flat = out + "_flat"
             nodes.append(helper.make_node("Flatten", [x], [flat], axis=1, name="flat%d" % n))

@@ -166,6 +166,15 @@ def convert(model_json_path, labels, scale, offset):
             index[name] = model.add(Layer("global_average_pool", [source(n)], name=name))
         elif op == "Softmax":
             index[name] = model.add(Layer("softmax", [source(n)], name=name))
+        elif op == "Pad":
+            pads = weights.get(n["input"][1].split(":")[0])
+            if (pads is None or pads.shape != (4, 2) or pads[:3].any() or pads[3][0] != 0 or
+                    pads[3][1] < 1):
+                raise ConversionError("%s: only zeros appended to the channels are supported, "
+                                      "paddings %s" % (name, None if pads is None
+                                                       else pads.tolist()))
+            index[name] = model.add(Layer("channel_pad", [source(n)], added=int(pads[3][1]),
+                                          name=name))
         else:
             raise ConversionError("%s: operation %s is not supported" % (name, op))
     model.shapes()

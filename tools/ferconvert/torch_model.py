@@ -107,6 +107,8 @@ class FerNet(nn.Module):
                 y = _activate(y, layer.activation)
             elif layer.type == "activation":
                 y = _activate(y, layer.activation)
+            elif layer.type == "channel_pad":
+                y = F.pad(y, (0, 0, 0, 0, 0, layer.added))  # NCHW: zeros after the channels
             else:
                 raise ConversionError("layer %d: %s inside the network" % (n, layer.type))
             outputs.append(y)

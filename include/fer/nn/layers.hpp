@@ -11,6 +11,7 @@
 
 #include "layers/activation.hpp"
 #include "layers/add.hpp"
+#include "layers/channel_pad.hpp"
 #include "layers/conv2d.hpp"
 #include "layers/dense.hpp"
 #include "layers/depthwise_conv2d.hpp"
@@ -21,7 +22,7 @@
 namespace fer {
 
 using Layer = std::variant<Conv2D, DepthwiseConv2D, Pool2D, GlobalAveragePool, Dense, AddLayer,
-                           ActivationLayer, SoftmaxLayer>;
+                           ActivationLayer, SoftmaxLayer, ChannelPad>;
 
 namespace detail {
 
