@@ -1,7 +1,8 @@
 // fer_model_runner MODEL OUT_DIR IMAGE... - what fer computes for a model on face crops, written
 // for the model parity checks (tests/model-parity/): OUT_DIR/pixels.f32 holds each crop resized
 // to the model input (0-255 floats, HWC, before normalization), OUT_DIR/probabilities.f32 the
-// model's outputs in its own label order, OUT_DIR/meta.json the sizes. A reference framework
+// model's outputs in its own label order (a model with several outputs: all of them, in order,
+// each in HWC order, per image), OUT_DIR/meta.json the sizes. A reference framework
 // then runs the original model on exactly the same pixels.
 // fer_model_runner --layer-types - the layer types fer's model files may name, one per line (the
 // converter's table must list the same: tests/converter/layer_types_check.sh).
@@ -31,8 +32,11 @@ int main(int argc, char** argv) {
             pixels.insert(pixels.end(), face.data(), face.data() + face.size());
             input = face;
             fer::normalize_input(input.mutable_view(), net.input());
-            const fer::Tensor& out = net.forward(input, ws);
-            probabilities.insert(probabilities.end(), out.data(), out.data() + out.size());
+            net.forward(input, ws);
+            for (std::size_t k = 0; k < net.output_nodes().size(); ++k) {
+                const fer::Tensor& out = net.output(ws, k);
+                probabilities.insert(probabilities.end(), out.data(), out.data() + out.size());
+            }
         }
         auto bytes = [](const std::vector<float>& v) {
             const auto* p = reinterpret_cast<const std::uint8_t*>(v.data());
@@ -41,9 +45,10 @@ int main(int argc, char** argv) {
         fer::write_file(dir + "/pixels.f32", bytes(pixels));
         fer::write_file(dir + "/probabilities.f32", bytes(probabilities));
         const fer::Shape s = net.input().shape;
-        const std::string meta = fer::detail::concat(
-            "{\"n\": ", argc - 3, ", \"height\": ", s.height, ", \"width\": ", s.width,
-            ", \"channels\": ", s.channels, ", \"outputs\": ", net.output_shape().size(), "}\n");
+        const std::string meta =
+            fer::detail::concat("{\"n\": ", argc - 3, ", \"height\": ", s.height,
+                                ", \"width\": ", s.width, ", \"channels\": ", s.channels,
+                                ", \"outputs\": ", probabilities.size() / (argc - 3), "}\n");
         fer::write_file(dir + "/meta.json", std::vector<std::uint8_t>(meta.begin(), meta.end()));
     } catch (const fer::error& e) {
         std::fprintf(stderr, "fer_model_runner: %s\n", e.what());

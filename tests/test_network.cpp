@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <random>
 #include <thread>
 
@@ -166,6 +167,84 @@ TEST_CASE("model files: fp32 round trip is exact, int8 stays close, threads agre
         });
     for (std::thread& t : threads) t.join();
     for (int m : mismatches) CHECK(m == 0);
+}
+
+TEST_CASE("several outputs: named nodes, kept through the model file, hostile lists refused") {
+    INFO("seed ", test::seed());
+    fer::Network net = small_network();
+    net.labels.clear();       // a network with several outputs (a detector's heads) has no labels
+    net.set_outputs({8, 5});  // the 8x8x7 map and the widened shortcut
+    CHECK(net.output_nodes() == std::vector<int>{8, 5});
+    CHECK(net.output_shape() == fer::Shape{8, 8, 7});
+    const fer::Network loaded =
+        fer::load_network(fer::GgufFile::parse(fer::save_network(net), "heads.gguf"));
+    CHECK(loaded.output_nodes() == std::vector<int>{8, 5});
+    fer::Network::Workspace a, b;
+    const fer::Tensor input = random_input(net.input().shape);
+    const fer::Tensor& first = loaded.forward(input, b);
+    CHECK(&first == &loaded.output(b, 0));
+    net.forward(input, a);
+    for (std::size_t k = 0; k < 2; ++k) {
+        const fer::Tensor& x = net.output(a, k);
+        const fer::Tensor& y = loaded.output(b, k);
+        REQUIRE(x.shape() == y.shape());
+        CHECK(x.shape() == net.nodes()[std::size_t(net.output_nodes()[k])].output);
+        CHECK(std::equal(x.data(), x.data() + x.size(), y.data()));
+    }
+    CHECK_THROWS_AS(net.set_outputs({}), fer::error);
+    CHECK_THROWS_AS(net.set_outputs({11}), fer::error);
+    CHECK_THROWS_AS(net.set_outputs({-1}), fer::error);
+    CHECK_THROWS_AS(net.set_outputs({3, 3}), fer::error);
+
+    // Hand-made files (a 3x3 convolution to one value, then a ReLU): indices out of range,
+    // repeated or of the wrong type, an empty list, labels with several outputs.
+    auto two_layers = [](const std::function<void(fer::GgufWriter&)>& outputs,
+                         const std::vector<std::string>& labels) {
+        fer::GgufWriter w;
+        w.add_string("general.architecture", "fer");
+        w.add_uint32("fer.input.height", 3);
+        w.add_uint32("fer.input.width", 3);
+        w.add_uint32("fer.input.channels", 1);
+        w.add_float32("fer.input.scale", 1.0f);
+        w.add_float32s("fer.input.offset", {0.0f});
+        w.add_strings("fer.labels", labels);
+        w.add_uint32("fer.layer_count", 2);
+        w.add_int32s("fer.layer.0.inputs", {-1});
+        w.add_string("fer.layer.0.type", "conv2d");
+        w.add_int32s("fer.layer.0.kernel", {3, 3});
+        w.add_int32s("fer.layer.0.stride", {1, 1});
+        w.add_string("fer.layer.0.padding", "valid");
+        w.add_string("fer.layer.0.activation", "none");
+        w.add_uint32("fer.layer.0.outputs", 1);
+        w.add_int32s("fer.layer.1.inputs", {0});
+        w.add_string("fer.layer.1.type", "activation");
+        w.add_string("fer.layer.1.activation", "relu");
+        outputs(w);
+        const std::vector<float> weights(9, 0.1f), bias(1, 0.0f);
+        w.add_tensor("layer.0.weight", {1, 1, 3, 3}, fer::GgufTensorType::f32, weights.data(), 36);
+        w.add_tensor("layer.0.bias", {1}, fer::GgufTensorType::f32, bias.data(), 4);
+        return fer::GgufFile::parse(w.bytes(), "heads.gguf");
+    };
+    const auto outputs_key = [](std::vector<std::int32_t> v) {
+        return [v](fer::GgufWriter& w) { w.add_int32s("fer.outputs", v); };
+    };
+    CHECK(fer::load_network(two_layers(outputs_key({1, 0}), {})).output_nodes() ==
+          std::vector<int>{1, 0});
+    CHECK(fer::load_network(two_layers([](fer::GgufWriter&) {}, {"a"})).output_nodes() ==
+          std::vector<int>{1});
+    CHECK_THROWS_WITH_AS(fer::load_network(two_layers(outputs_key({1, 2}), {})),
+                         doctest::Contains("fer.outputs"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(two_layers(outputs_key({0, 0}), {})),
+                         doctest::Contains("twice"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(two_layers(outputs_key({}), {})),
+                         doctest::Contains("fer.outputs"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(two_layers(
+                             [](fer::GgufWriter& w) { w.add_strings("fer.outputs", {"1"}); }, {})),
+                         doctest::Contains("fer.outputs"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(two_layers(outputs_key({1, 0}), {"a"})),
+                         doctest::Contains("none for several outputs"), fer::error);
+    CHECK_THROWS_WITH_AS(fer::load_network(two_layers(outputs_key({0}), {})),
+                         doctest::Contains("fer.labels"), fer::error);
 }
 
 TEST_CASE("network inputs: per-channel offsets are checked") {

@@ -14,13 +14,14 @@ packages=(
   "@vladmandic/human 3.3.6 sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A== human"
 )
 # Bump when a keep list changes, so that existing asset folders are unpacked again.
-revision=3
+revision=4
 # What to keep from each package, by directory: paths inside the tarball.
 keep_face_api=(package/LICENSE package/demo/sample1.jpg package/demo/sample2.jpg
   package/demo/sample3.jpg package/demo/sample4.jpg package/demo/sample5.jpg package/demo/sample6.jpg
   package/model/face_expression_model-weights_manifest.json package/model/face_expression_model.bin
   package/dist/face-api.node-wasm.js)
-keep_human=(package/LICENSE package/models/emotion.json package/models/emotion.bin)
+keep_human=(package/LICENSE package/models/emotion.json package/models/emotion.bin
+  package/models/blazeface.json package/models/blazeface.bin)
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

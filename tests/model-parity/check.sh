@@ -2,7 +2,8 @@
 # Converter parity: converts a packaged model with tools/convert.py, runs it with fer on real
 # faces (FER2013 val crops), runs the original with its own framework on the same pixels, and
 # compares the probabilities (tolerance 1e-4).
-# usage: check.sh SOURCE BUILD_DIR   (SOURCE: human | faceapi | keras | onnx | onnx-export)
+# usage: check.sh SOURCE BUILD_DIR   (SOURCE: human | faceapi | keras | onnx | onnx-export |
+#        blazeface: the face detector on the sample photos, its four outputs, relative 1e-4)
 # Exit 77 (CTest's skip) with a reason when the data, packages or Python modules are missing.
 set -euo pipefail
 source_kind=$1
@@ -103,6 +104,17 @@ case "$source_kind" in
     "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "${faces[@]}"
     "$python" "$here/opencv_onnx_reference.py" "$work/faceapi.onnx" "$work/run" 0.0039215686 \
       -0.48149804,-0.45882745,-0.40901176
+    ;;
+  blazeface)
+    assets
+    "$python" "$top/tools/convert.py" tfjs "$top/assets/human/blazeface.json" -o "$work/model.gguf" \
+      --scale 0.0078431373 --offset -1
+    "$build/tests/fer_model_runner" "$work/model.gguf" "$work/run" "$top"/assets/face-api/sample*.jpg
+    modules=$(node_modules)
+    NODE_PATH="$modules" node "$here/tfjs_graph_reference.cjs" "$top/assets/human/blazeface.json" \
+      "$work/run" blazeface 2> >(grep -v -e '^=*$' -e 'tfjs-node' >&2)
+    "$python" "$here/compare.py" "$work/run" 1e-4 --relative
+    exit
     ;;
   *)
     echo "check.sh: unknown source '$source_kind'" >&2

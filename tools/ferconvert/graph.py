@@ -130,6 +130,9 @@ class Model:
     labels: List[str]
     layers: List[Layer] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # provenance strings, stored as fer.info.*
+    # Layers whose outputs are the answer, in order (a detector's heads); None: the last layer,
+    # whose values the labels name. A model with several outputs has no labels.
+    outputs: Optional[List[int]] = None
 
     def add(self, layer):
         """Appends a layer and returns its index."""
@@ -168,7 +171,15 @@ class Model:
     def to_gguf(self):
         """The model file (fp32 weights), as bytes."""
         shapes = self.shapes()
-        if len(self.labels) != shapes[-1][0] * shapes[-1][1] * shapes[-1][2]:
+        if self.outputs is not None:
+            if (not self.outputs or len(set(self.outputs)) != len(self.outputs) or
+                    not all(0 <= i < len(self.layers) for i in self.outputs)):
+                raise ConversionError("outputs %s: distinct layer indices expected" %
+                                      self.outputs)
+            if len(self.outputs) > 1 and self.labels:
+                raise ConversionError("a model with several outputs has no labels")
+        if (self.outputs is None or len(self.outputs) == 1) and len(self.labels) != int(
+                np.prod(shapes[(self.outputs or [-1])[0]])):
             raise ConversionError("%d labels for %s outputs" % (len(self.labels), shapes[-1]))
         if len(self.offset) != self.channels:
             raise ConversionError("%d input offsets for %d channels" %
@@ -202,6 +213,8 @@ class Model:
             if kind.weights:
                 w.tensor("layer.%d.weight" % n, np.asarray(l.weight, dtype=np.float32))
                 w.tensor("layer.%d.bias" % n, np.asarray(l.bias, dtype=np.float32))
+        if self.outputs is not None and self.outputs != [len(self.layers) - 1]:
+            w.int32s("fer.outputs", self.outputs)
         for k in sorted(self.info):
             w.string("fer.info." + k, str(self.info[k]))
         return w.bytes()

@@ -4,6 +4,12 @@ Reads the frozen graph the tfjs converter writes: Const weights (float32, option
 uint16 affine-quantized), one Placeholder input of shape [-1, H, W, C], and the operations below.
 Anything else is refused by name. Batch normalization arrives already folded into _FusedConv2D's
 BiasAdd by the tfjs converter.
+
+A graph with several outputs (nodes nothing reads, taken in the order of their names: Identity,
+Identity_1, ...) becomes a model with several outputs and no labels, as BlazeFace's scores and
+boxes. A Reshape just before an output that keeps the values in their order (an H x W x C map
+read as [1, H*W*C/d, d]) is left out: fer's tensors are HWC in memory, so the output holds those
+values already, and its user reads them in that layout.
 """
 import base64
 import json
@@ -93,6 +99,8 @@ def convert(model_json_path, labels, scale, offset):
             placeholders[0]["attr"]["shape"]["shape"]["dim"]]
     if len(dims) != 4 or min(dims[1:]) < 1:
         raise ConversionError("input shape %s: [-1, H, W, C] expected" % dims)
+    if len(offset) == 1 and dims[3] > 1:
+        offset = offset * dims[3]  # one offset for every channel
     model = Model(dims[1], dims[2], dims[3], scale, offset, labels)
 
     index = {placeholders[0]["name"]: -1}  # graph tensor name -> fer layer index
@@ -166,6 +174,21 @@ def convert(model_json_path, labels, scale, offset):
             index[name] = model.add(Layer("global_average_pool", [source(n)], name=name))
         elif op == "Softmax":
             index[name] = model.add(Layer("softmax", [source(n)], name=name))
+        elif op == "Reshape":
+            readers = consumers.get(name, [])
+            if not readers or any(by_name[r]["op"] != "Identity" or consumers.get(r)
+                                  for r in readers):
+                raise ConversionError("%s: a Reshape is only supported just before an output"
+                                      % name)
+            shape = weights.get(n["input"][1].split(":")[0])
+            src = source(n)
+            if shape is None or src < 0:
+                raise ConversionError("%s: reshape of the input or to an unknown shape" % name)
+            h, w, c = model.shapes()[src]
+            if shape.ndim != 1 or shape[0] != 1 or int(np.prod(shape[1:])) != h * w * c:
+                raise ConversionError("%s: reshape %s of %dx%dx%d" % (name, shape.tolist(),
+                                                                      h, w, c))
+            index[name] = src  # the same values in the same order
         elif op == "Pad":
             pads = weights.get(n["input"][1].split(":")[0])
             if (pads is None or pads.shape != (4, 2) or pads[:3].any() or pads[3][0] != 0 or
@@ -177,5 +200,11 @@ def convert(model_json_path, labels, scale, offset):
                                           name=name))
         else:
             raise ConversionError("%s: operation %s is not supported" % (name, op))
+    terminal = sorted((n["name"] for n in nodes
+                       if n["op"] not in ("Const", "Placeholder") and not consumers.get(n["name"])),
+                      key=lambda s: (len(s), s))
+    if len(terminal) > 1:
+        model.outputs = [index[name] for name in terminal]
+        model.labels = []
     model.shapes()
     return model

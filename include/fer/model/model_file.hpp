@@ -4,10 +4,11 @@
 //   input.height, input.width (uint32, 1 to limits::max_network_input_side), input.channels
 //   (uint32: 1 is gray, 3 is RGB); input.scale (float32) and input.offset (float32 array, one per
 //   channel: the network sees pixel * scale + offset[channel]); labels (string array, one per
-//   output); layer_count (uint32); per layer N: layer.N.type (string, one of
-//   layer_file_types()), layer.N.inputs (int32 array: indices of earlier layers, -1 for the
-//   network input), and the keys of the layer's kind (its read() and write(), fer/nn/layers/);
-//   info.* (strings, optional: provenance).
+//   output value; empty for a network with several outputs); layer_count (uint32); per layer N:
+//   layer.N.type (string, one of layer_file_types()), layer.N.inputs (int32 array: indices of
+//   earlier layers, -1 for the network input), and the keys of the layer's kind (its read() and
+//   write(), fer/nn/layers/); outputs (int32 array, optional: the layers whose outputs are the
+//   answer, in order; absent: the last layer); info.* (strings, optional: provenance).
 // Tensors: layer.N.weight in the layer's layout with GGUF dimensions innermost first, either F32,
 // or I8 with layer.N.weight_scale (F32, one per output channel, see fer/nn/quant.hpp), which is
 // dequantized on load (a conv2d's I8 weights are also kept as they are, for int8 arithmetic);
@@ -89,9 +90,29 @@ class ModelReader {
             if (key.rfind("fer.info.", 0) == 0)
                 if (const auto* text = std::get_if<std::string>(&value.value))
                     net.info[key.substr(9)] = *text;
-        if (net.labels.size() != std::size_t(net.output_shape().size()))
+        if (f_.find("fer.outputs") != nullptr) {
+            std::vector<int> outputs;
+            for (const GgufValue& v : f_.get_array("fer.outputs")) {
+                const auto* i = std::get_if<std::int64_t>(&v.value);
+                if (i == nullptr || *i < 0 || *i >= std::int64_t(count))
+                    fail(f_.source() + " fer.outputs",
+                         concat("layer indices from 0 to ", count - 1), "another value");
+                outputs.push_back(int(*i));
+            }
+            try {
+                net.set_outputs(outputs);
+            } catch (const error& e) {
+                throw error(f_.source() + " fer.outputs: " + e.what());
+            }
+        }
+        const std::size_t labels_expected =
+            net.output_nodes().size() > 1 ? 0 : std::size_t(net.output_shape().size());
+        if (net.labels.size() != labels_expected)
             fail(f_.source() + " fer.labels",
-                 concat(net.output_shape().size(), " labels (one per output)"), net.labels.size());
+                 concat(labels_expected,
+                        " labels (one per output value; none for several "
+                        "outputs)"),
+                 net.labels.size());
         return net;
     }
 
@@ -134,6 +155,9 @@ inline std::vector<std::uint8_t> save_network(const Network& net, bool int8_weig
         LayerWriter layer_writer(w, n, int8_weights);
         write_layer(node.layer, layer_writer);
     }
+    const std::vector<int> outputs = net.output_nodes();
+    if (outputs.size() != 1 || std::size_t(outputs[0]) + 1 != net.nodes().size())
+        w.add_int32s("fer.outputs", outputs);
     for (const auto& [key, value] : net.info) w.add_string("fer.info." + key, value);
     return w.bytes();
 }

@@ -1,8 +1,10 @@
 // fer/nn/network.hpp - a CNN as an ordered list of layers with named inputs.
 //
 // Each node reads the outputs of earlier nodes (or the network input) and writes one tensor;
-// residual connections are add nodes reading several earlier outputs. Shapes are inferred and
-// checked once, when the network is built or loaded. forward() is const: several threads may run
+// residual connections are add nodes reading several earlier outputs. The network's answer is
+// the last node's output, or, for a network with several heads (a detector's scores and boxes),
+// the outputs of the nodes set_outputs() names. Shapes are inferred and checked once, when the
+// network is built or loaded. forward() is const: several threads may run
 // one network at once, each with its own Workspace, which is allocated on first use and reused,
 // so repeated calls do not allocate. The layer kinds: fer/nn/layers.hpp; model files:
 // fer/model/model_file.hpp.
@@ -103,15 +105,50 @@ class Network {
         return false;
     }
 
+    // Names the nodes whose outputs are the network's answer, in order (each once).
+    // Throws: fer::error for an empty list, an index that is not a node, or a repeated one.
+    void set_outputs(std::vector<int> outputs) {
+        if (outputs.empty() || outputs.size() > nodes_.size())
+            detail::fail("network outputs", detail::concat("1 to ", nodes_.size(), " nodes"),
+                         outputs.size());
+        for (std::size_t k = 0; k < outputs.size(); ++k) {
+            if (outputs[k] < 0 || outputs[k] >= int(nodes_.size()))
+                detail::fail("network output",
+                             detail::concat("a node index from 0 to ", nodes_.size() - 1),
+                             outputs[k]);
+            for (std::size_t j = 0; j < k; ++j)
+                if (outputs[j] == outputs[k])
+                    detail::fail("network outputs", "each node once",
+                                 detail::concat("node ", outputs[k], " twice"));
+        }
+        outputs_ = std::move(outputs);
+    }
+
+    // The nodes set_outputs() named, or the last node.
+    std::vector<int> output_nodes() const {
+        if (!outputs_.empty()) return outputs_;
+        if (nodes_.empty()) return {};
+        return {int(nodes_.size()) - 1};
+    }
+
+    // Output `k` (an index into output_nodes()) of the last forward() with `ws`.
+    // Requires: forward() ran with ws, k < output_nodes().size().
+    const Tensor& output(const Workspace& ws, std::size_t k) const {
+        return ws.outputs[std::size_t(output_nodes()[k])];
+    }
+
     const NetworkInput& input() const { return input_; }
     const std::vector<Node>& nodes() const { return nodes_; }
-    Shape output_shape() const { return nodes_.empty() ? input_.shape : nodes_.back().output; }
+    // The shape of the (first) output.
+    Shape output_shape() const {
+        return nodes_.empty() ? input_.shape : nodes_[std::size_t(output_nodes()[0])].output;
+    }
     std::vector<std::string> labels;
     // Provenance strings kept with the model (file keys fer.info.*): name, source, licence...
     std::map<std::string, std::string> info;
 
-    // Runs the network on an already normalized input; returns the last node's output, which
-    // lives in the workspace until its next use.
+    // Runs the network on an already normalized input; returns the (first) output, which lives
+    // in the workspace until its next use (the others: output()).
     // Throws: fer::error if the network is empty, the input shape differs from input().shape,
     // or int8 is asked of a network without int8 forms (supports_int8()).
     const Tensor& forward(const TensorView& input, Workspace& ws,
@@ -144,12 +181,13 @@ class Network {
                 },
                 node.layer);
         }
-        return ws.outputs.back();
+        return output(ws, 0);
     }
 
   private:
     NetworkInput input_{Shape{64, 64, 1}, 1.0f / 255.0f, {0.0f}};
     std::vector<Node> nodes_;
+    std::vector<int> outputs_;  // empty: the last node
 
     template <class L, class = void>
     struct has_prepare : std::false_type {};
