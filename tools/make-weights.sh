@@ -44,6 +44,13 @@ xception_sha256=59534287fdfb125e30a94400296c25ea9f5d706fca93dd8adbbbed916799ea0e
   --info "license=MIT (c) 2017 Octavio Arriaga"
 quantize "$work/xception.gguf" "$out/xception-int8.gguf"
 
+# BlazeFace, MediaPipe's face detector as Human ships it: fp32 (its input is v / 127.5 - 1).
+/usr/bin/python3 "$top/tools/convert.py" tfjs "$top/assets/human/blazeface.json" \
+  -o "$out/blazeface.gguf" --scale 0.0078431373 --offset -1 \
+  --name "BlazeFace (MediaPipe face detector, 256x256 back model)" \
+  --info "source=npm @vladmandic/human@3.3.6 models/blazeface.json + blazeface.bin" \
+  --info "license=Apache-2.0 (c) Google LLC (MediaPipe); packaged by Vladimir Mandic (MIT)"
+
 # The speed levels: ensemble files naming the models above, with the weights, mirroring, class
 # bias and temperature that tools/fit-ensemble.py fitted on the dev sets (weights/ensembles.json).
 /usr/bin/python3 "$top/tools/fit-ensemble.py" write "$top/weights/ensembles.json" "$out" >/dev/null

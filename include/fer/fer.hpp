@@ -74,6 +74,7 @@
 //   fer/io.hpp         load_image, decode_image, save_image, encode_png, encode_jpeg
 //   fer/draw.hpp       draw_rectangle, fill_rectangle, draw_text, draw_label
 //   fer/file.hpp       read_file_bytes, write_file
+//   fer/detect/blazeface.hpp        BlazeFaceDetector (CNN faces with six keypoints), FaceDetection
 //   fer/detect/cascade.hpp          Cascade, load_cascade, parse_cascade (OpenCV's XML files)
 //   fer/detect/detector.hpp         CascadeDetector, DetectionOptions, Detection
 //   fer/detect/group.hpp            group_rectangles
@@ -121,6 +122,7 @@
 #include "classifier.hpp"
 #include "cpu.hpp"
 #include "default_model.hpp"
+#include "detect/blazeface.hpp"
 #include "detect/cascade.hpp"
 #include "detect/default_cascade.hpp"
 #include "detect/detector.hpp"

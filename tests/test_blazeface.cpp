@@ -1,0 +1,131 @@
+// BlazeFace: merging of overlapping candidates, faces and keypoints on a real photo, faces found
+// and their roll measured when the photo is turned, and networks or options it cannot use.
+#include <fer/fer.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <optional>
+
+#include "helpers.hpp"
+
+namespace {
+
+fer::FaceDetection candidate(float x, float y, float side, float score) {
+    fer::FaceDetection d;
+    d.x = x, d.y = y, d.width = d.height = side, d.score = score;
+    for (int k = 0; k < fer::face_keypoint_count; ++k) d.keypoints[k] = {x + k, y + 2 * k};
+    return d;
+}
+
+std::optional<fer::BlazeFaceDetector> shipped_detector() {
+    try {
+        return fer::BlazeFaceDetector(fer::load_network(fer::shipped_model_path("blazeface.gguf")));
+    } catch (const fer::error& e) {
+        MESSAGE("skipped: ", e.what());
+        return std::nullopt;
+    }
+}
+
+// The eyes' slope in degrees (positive: the person's left eye lower in the picture).
+double roll_of(const fer::FaceDetection& f) {
+    const fer::FacePoint& r = f.point(fer::FaceKeypoint::right_eye);
+    const fer::FacePoint& l = f.point(fer::FaceKeypoint::left_eye);
+    return std::atan2(l.y - r.y, l.x - r.x) * 180.0 / M_PI;
+}
+
+}  // namespace
+
+TEST_CASE("BlazeFace merging: overlapping candidates become their score-weighted mean") {
+    // Two candidates on one face (IoU 0.67), one apart, one too weak to lead but merged.
+    const std::vector<fer::FaceDetection> merged = fer::detail::merge_overlapping(
+        {candidate(0, 0, 10, 0.6f), candidate(2, 0, 10, 0.9f), candidate(50, 50, 8, 0.7f)}, 0.3f,
+        10);
+    REQUIRE(merged.size() == 2);
+    CHECK(merged[0].score == doctest::Approx(0.9f));  // the best score of the cluster
+    CHECK(merged[0].x == doctest::Approx((0.6 * 0 + 0.9 * 2) / 1.5));
+    CHECK(merged[0].keypoints[3].y == doctest::Approx(6.0f));  // same offsets in both
+    CHECK(merged[1].score == doctest::Approx(0.7f));
+    CHECK(merged[1].x == doctest::Approx(50.0f));
+    // At most max_faces, best first.
+    const auto one = fer::detail::merge_overlapping(
+        {candidate(0, 0, 10, 0.6f), candidate(50, 50, 8, 0.7f)}, 0.3f, 1);
+    REQUIRE(one.size() == 1);
+    CHECK(one[0].score == doctest::Approx(0.7f));
+}
+
+TEST_CASE("BlazeFace on a photo: the three faces, keypoints where they belong, no glass") {
+    const auto path = test::sample_photo(3);
+    FER_SKIP_UNLESS_EXISTS(path);
+    const auto detector = shipped_detector();
+    if (!detector) return;
+    const fer::Image photo = fer::load_image(path.string());
+    fer::BlazeFaceDetector::Workspace ws;
+    const std::vector<fer::FaceDetection> faces = detector->detect(photo, ws);
+    REQUIRE(faces.size() == 3);  // the Haar cascade adds a glass and a phone here
+    for (const fer::FaceDetection& f : faces) {
+        INFO("face at ", f.x, ", ", f.y, ", width ", f.width, ", score ", f.score);
+        CHECK(f.score >= 0.5f);
+        CHECK(f.width > 150);  // the faces are 200-320 pixels wide
+        const fer::FacePoint& mouth = f.point(fer::FaceKeypoint::mouth);
+        const fer::FacePoint& nose = f.point(fer::FaceKeypoint::nose);
+        for (fer::FaceKeypoint k : {fer::FaceKeypoint::right_eye, fer::FaceKeypoint::left_eye}) {
+            CHECK(f.point(k).y < nose.y);
+            CHECK(f.point(k).x > f.x);
+            CHECK(f.point(k).x < f.x + f.width);
+        }
+        CHECK(nose.y < mouth.y);
+        CHECK(mouth.y < f.y + f.height);
+        CHECK(f.point(fer::FaceKeypoint::right_eye).x < f.point(fer::FaceKeypoint::left_eye).x);
+    }
+    // The same faces in a gray copy, scaled down (the letterbox maps boxes back to the picture).
+    const fer::Image small = fer::resize_area(fer::to_gray(photo), 960, 675);
+    const std::vector<fer::FaceDetection> again = detector->detect(small, ws);
+    CHECK(again.size() == 3);
+    for (const fer::FaceDetection& f : again) {
+        bool matched = false;
+        for (const fer::FaceDetection& g : faces)
+            matched |= std::abs(2 * f.x - g.x) < 0.1 * g.width &&
+                       std::abs(2 * f.width - g.width) < 0.15 * g.width;
+        CHECK(matched);
+    }
+}
+
+TEST_CASE("BlazeFace finds faces turned up to 45 degrees and measures their roll") {
+    const auto path = test::sample_photo(3);
+    FER_SKIP_UNLESS_EXISTS(path);
+    const auto detector = shipped_detector();
+    if (!detector) return;
+    const fer::Image photo = fer::load_image(path.string());
+    fer::BlazeFaceDetector::Workspace ws;
+    // The left woman's face (centre about 690, 486), turned about its centre.
+    const fer::Image upright = fer::crop_rotated(photo, 690, 486, 640, 0.0);
+    const std::vector<fer::FaceDetection> base = detector->detect(upright, ws);
+    REQUIRE(!base.empty());
+    const double base_roll = roll_of(base.front());
+    for (const double degrees : {-45.0, -30.0, -15.0, 15.0, 30.0, 45.0}) {
+        CAPTURE(degrees);
+        const std::vector<fer::FaceDetection> faces =
+            detector->detect(fer::crop_rotated(photo, 690, 486, 640, degrees), ws);
+        REQUIRE(!faces.empty());
+        CHECK(faces.front().score >= 0.5f);
+        // crop_rotated turns the picture by -degrees: the eyes' slope changes by that much.
+        CHECK(std::abs(roll_of(faces.front()) - (base_roll - degrees)) < 8.0);
+    }
+}
+
+TEST_CASE("BlazeFace refuses other networks and options out of range") {
+    const auto detector = shipped_detector();
+    if (!detector) return;
+    CHECK_THROWS_WITH_AS(fer::BlazeFaceDetector(
+                             fer::load_network(fer::shipped_model_path("human-emotion-int8.gguf"))),
+                         doctest::Contains("BlazeFace input"), fer::error);
+    fer::BlazeFaceDetector::Workspace ws;
+    const fer::Image picture(40, 30, fer::PixelFormat::rgb);
+    for (const fer::BlazeFaceOptions& bad :
+         {fer::BlazeFaceOptions{0.0f, 0.3f, 10}, fer::BlazeFaceOptions{1.0f, 0.3f, 10},
+          fer::BlazeFaceOptions{0.5f, 1.5f, 10}, fer::BlazeFaceOptions{0.5f, 0.3f, 0}})
+        CHECK_THROWS_AS(detector->detect(picture, ws, bad), fer::error);
+    CHECK(detector->detect(picture, ws).empty());  // a black picture has no face
+    CHECK_THROWS_AS(detector->detect(fer::Image(), ws), fer::error);
+}
