@@ -18,6 +18,22 @@
 namespace cli {
 namespace {
 
+// The median time of `repeat` runs of `run` (detections on the decoded image: decoding is not
+// timed), in milliseconds.
+template <class Run>
+double median_ms(long repeat, Run&& run) {
+    std::vector<double> ms;
+    for (long r = 0; r < repeat; ++r) {
+        const auto start = std::chrono::steady_clock::now();
+        run();
+        ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                .count());
+    }
+    std::nth_element(ms.begin(), ms.begin() + long(ms.size() / 2), ms.end());
+    return ms[ms.size() / 2];
+}
+
 const char* const keypoint_names[fer::face_keypoint_count] = {"right_eye", "left_eye",  "nose",
                                                               "mouth",     "right_ear", "left_ear"};
 
@@ -49,18 +65,10 @@ int run_blazeface(const Arguments& args) {
                 list += std::string(list.empty() ? "" : ", ") + face.str();
             }
             out.raw("faces", "[" + list + "]");
-            if (repeat > 0) {  // the median of `repeat` detections on the decoded image
-                std::vector<double> ms;
-                for (long r = 0; r < repeat; ++r) {
-                    const auto start = std::chrono::steady_clock::now();
-                    faces = detector.detect(photo, ws, options);
-                    ms.push_back(std::chrono::duration<double, std::milli>(
-                                     std::chrono::steady_clock::now() - start)
-                                     .count());
-                }
-                std::nth_element(ms.begin(), ms.begin() + long(ms.size() / 2), ms.end());
-                out.number("ms", ms[ms.size() / 2], 4);
-            }
+            if (repeat > 0)
+                out.number("ms",
+                           median_ms(repeat, [&] { faces = detector.detect(photo, ws, options); }),
+                           4);
             std::printf("%s\n", out.str().c_str());
             std::fflush(stdout);
             if (args.flag("annotate")) {
@@ -137,19 +145,9 @@ int run_detect(const Arguments& args) {
                 list += std::string(list.empty() ? "" : ", ") + face.str();
             }
             out.raw("faces", "[" + list + "]");
-            if (repeat > 0) {
-                // The median of `repeat` detections on the decoded image: decoding is not timed.
-                std::vector<double> ms;
-                for (long r = 0; r < repeat; ++r) {
-                    const auto start = std::chrono::steady_clock::now();
-                    faces = detector.detect(gray, options);
-                    ms.push_back(std::chrono::duration<double, std::milli>(
-                                     std::chrono::steady_clock::now() - start)
-                                     .count());
-                }
-                std::nth_element(ms.begin(), ms.begin() + long(ms.size() / 2), ms.end());
-                out.number("ms", ms[ms.size() / 2], 4);
-            }
+            if (repeat > 0)
+                out.number("ms", median_ms(repeat, [&] { faces = detector.detect(gray, options); }),
+                           4);
             std::printf("%s\n", out.str().c_str());
             std::fflush(stdout);
             if (args.flag("annotate")) {
