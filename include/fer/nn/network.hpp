@@ -134,14 +134,14 @@ class Network {
     // Output `k` (an index into output_nodes()) of the last forward() with `ws`.
     // Requires: forward() ran with ws, k < output_nodes().size().
     const Tensor& output(const Workspace& ws, std::size_t k) const {
-        return ws.outputs[std::size_t(output_nodes()[k])];
+        return ws.outputs[output_node(k)];
     }
 
     const NetworkInput& input() const { return input_; }
     const std::vector<Node>& nodes() const { return nodes_; }
     // The shape of the (first) output.
     Shape output_shape() const {
-        return nodes_.empty() ? input_.shape : nodes_[std::size_t(output_nodes()[0])].output;
+        return nodes_.empty() ? input_.shape : nodes_[output_node(0)].output;
     }
     std::vector<std::string> labels;
     // Provenance strings kept with the model (file keys fer.info.*): name, source, licence...
@@ -188,6 +188,11 @@ class Network {
     NetworkInput input_{Shape{64, 64, 1}, 1.0f / 255.0f, {0.0f}};
     std::vector<Node> nodes_;
     std::vector<int> outputs_;  // empty: the last node
+
+    // Node index of output k, without building output_nodes() (forward() stays allocation-free).
+    std::size_t output_node(std::size_t k) const {
+        return outputs_.empty() ? nodes_.size() - 1 : std::size_t(outputs_[k]);
+    }
 
     template <class L, class = void>
     struct has_prepare : std::false_type {};
