@@ -5,7 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "helpers.hpp"
 
@@ -114,9 +116,15 @@ TEST_CASE("BlazeFace finds faces turned up to 45 degrees and measures their roll
     }
 }
 
-TEST_CASE("BlazeFace refuses other networks and options out of range") {
+TEST_CASE("BlazeFace refuses other networks, truncated files and options out of range") {
     const auto detector = shipped_detector();
     if (!detector) return;
+    const std::vector<std::uint8_t> file =
+        fer::read_file_bytes(fer::shipped_model_path("blazeface.gguf"));
+    for (std::size_t keep = 0; keep + 32 < file.size(); keep += file.size() / 23 + 1)
+        CHECK_THROWS_AS(fer::BlazeFaceDetector(fer::load_network(fer::GgufFile::parse(
+                            std::vector<std::uint8_t>(file.begin(), file.begin() + long(keep))))),
+                        fer::error);
     CHECK_THROWS_WITH_AS(fer::BlazeFaceDetector(
                              fer::load_network(fer::shipped_model_path("human-emotion-int8.gguf"))),
                          doctest::Contains("BlazeFace input"), fer::error);
