@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <vector>
 
@@ -27,6 +28,24 @@ std::optional<fer::BlazeFaceDetector> shipped_detector() {
         MESSAGE("skipped: ", e.what());
         return std::nullopt;
     }
+}
+
+struct PhotoAndDetector {
+    fer::Image photo;
+    fer::BlazeFaceDetector detector;
+};
+
+// sample3.jpg and the shipped detector, or nothing (the test is reported skipped) when either is
+// missing.
+std::optional<PhotoAndDetector> sample3_and_detector() {
+    const auto path = test::sample_photo(3);
+    if (!std::filesystem::exists(path)) {
+        MESSAGE("skipped: ", path.string(), " is missing (run tools/fetch-assets.sh)");
+        return std::nullopt;
+    }
+    std::optional<fer::BlazeFaceDetector> detector = shipped_detector();
+    if (!detector) return std::nullopt;
+    return PhotoAndDetector{fer::load_image(path.string()), std::move(*detector)};
 }
 
 // The eyes' slope in degrees (positive: the person's left eye lower in the picture).
@@ -57,13 +76,12 @@ TEST_CASE("BlazeFace merging: overlapping candidates become their score-weighted
 }
 
 TEST_CASE("BlazeFace on a photo: the three faces, keypoints where they belong, no glass") {
-    const auto path = test::sample_photo(3);
-    FER_SKIP_UNLESS_EXISTS(path);
-    const auto detector = shipped_detector();
-    if (!detector) return;
-    const fer::Image photo = fer::load_image(path.string());
+    const auto sample = sample3_and_detector();
+    if (!sample) return;
+    const fer::Image& photo = sample->photo;
+    const fer::BlazeFaceDetector& detector = sample->detector;
     fer::BlazeFaceDetector::Workspace ws;
-    const std::vector<fer::FaceDetection> faces = detector->detect(photo, ws);
+    const std::vector<fer::FaceDetection> faces = detector.detect(photo, ws);
     REQUIRE(faces.size() == 3);  // the Haar cascade adds a glass and a phone here
     for (const fer::FaceDetection& f : faces) {
         INFO("face at ", f.x, ", ", f.y, ", width ", f.width, ", score ", f.score);
@@ -82,7 +100,7 @@ TEST_CASE("BlazeFace on a photo: the three faces, keypoints where they belong, n
     }
     // The same faces in a gray copy, scaled down (the letterbox maps boxes back to the picture).
     const fer::Image small = fer::resize_area(fer::to_gray(photo), 960, 675);
-    const std::vector<fer::FaceDetection> again = detector->detect(small, ws);
+    const std::vector<fer::FaceDetection> again = detector.detect(small, ws);
     CHECK(again.size() == 3);
     for (const fer::FaceDetection& f : again) {
         bool matched = false;
@@ -94,21 +112,20 @@ TEST_CASE("BlazeFace on a photo: the three faces, keypoints where they belong, n
 }
 
 TEST_CASE("BlazeFace finds faces turned up to 45 degrees and measures their roll") {
-    const auto path = test::sample_photo(3);
-    FER_SKIP_UNLESS_EXISTS(path);
-    const auto detector = shipped_detector();
-    if (!detector) return;
-    const fer::Image photo = fer::load_image(path.string());
+    const auto sample = sample3_and_detector();
+    if (!sample) return;
+    const fer::Image& photo = sample->photo;
+    const fer::BlazeFaceDetector& detector = sample->detector;
     fer::BlazeFaceDetector::Workspace ws;
     // The left woman's face (centre about 690, 486), turned about its centre.
     const fer::Image upright = fer::crop_rotated(photo, 690, 486, 640, 0.0);
-    const std::vector<fer::FaceDetection> base = detector->detect(upright, ws);
+    const std::vector<fer::FaceDetection> base = detector.detect(upright, ws);
     REQUIRE(!base.empty());
     const double base_roll = roll_of(base.front());
     for (const double degrees : {-45.0, -30.0, -15.0, 15.0, 30.0, 45.0}) {
         CAPTURE(degrees);
         const std::vector<fer::FaceDetection> faces =
-            detector->detect(fer::crop_rotated(photo, 690, 486, 640, degrees), ws);
+            detector.detect(fer::crop_rotated(photo, 690, 486, 640, degrees), ws);
         REQUIRE(!faces.empty());
         CHECK(faces.front().score >= 0.5f);
         // crop_rotated turns the picture by -degrees: the eyes' slope changes by that much.

@@ -34,6 +34,16 @@ double median_ms(long repeat, Run&& run) {
     return ms[ms.size() / 2];
 }
 
+// Prints an image's JSON line: `out` with its faces and, when `repeat` > 0, the median time of
+// `repeat` more runs of `detect`.
+template <class Detect>
+void print_faces(JsonObject& out, const std::string& faces, long repeat, Detect&& detect) {
+    out.raw("faces", "[" + faces + "]");
+    if (repeat > 0) out.number("ms", median_ms(repeat, detect), 4);
+    std::printf("%s\n", out.str().c_str());
+    std::fflush(stdout);
+}
+
 const char* const keypoint_names[fer::face_keypoint_count] = {"right_eye", "left_eye",  "nose",
                                                               "mouth",     "right_ear", "left_ear"};
 
@@ -64,13 +74,7 @@ int run_blazeface(const Arguments& args) {
                     .raw("keypoints", points.str());
                 list += std::string(list.empty() ? "" : ", ") + face.str();
             }
-            out.raw("faces", "[" + list + "]");
-            if (repeat > 0)
-                out.number("ms",
-                           median_ms(repeat, [&] { faces = detector.detect(photo, ws, options); }),
-                           4);
-            std::printf("%s\n", out.str().c_str());
-            std::fflush(stdout);
+            print_faces(out, list, repeat, [&] { faces = detector.detect(photo, ws, options); });
             if (args.flag("annotate")) {
                 fer::Image annotated = photo;
                 const int thickness = std::max(2, std::min(photo.width(), photo.height()) / 300);
@@ -144,12 +148,7 @@ int run_detect(const Arguments& args) {
                 }
                 list += std::string(list.empty() ? "" : ", ") + face.str();
             }
-            out.raw("faces", "[" + list + "]");
-            if (repeat > 0)
-                out.number("ms", median_ms(repeat, [&] { faces = detector.detect(gray, options); }),
-                           4);
-            std::printf("%s\n", out.str().c_str());
-            std::fflush(stdout);
+            print_faces(out, list, repeat, [&] { faces = detector.detect(gray, options); });
             if (args.flag("annotate")) {
                 fer::Image annotated = photo;
                 const int thickness = std::max(2, std::min(photo.width(), photo.height()) / 300);
