@@ -115,7 +115,7 @@ LAYER_KINDS = {
     "add": LayerKind(activation=True, shape=_add_shape),
     "activation": LayerKind(activation=True),
     "softmax": LayerKind(),
-    "channel_pad": LayerKind(shape=lambda l, inputs, where: _channel_pad_shape(l, inputs, where)),
+    "channel_pad": LayerKind(shape=_channel_pad_shape),
 }
 LAYER_TYPES = tuple(LAYER_KINDS)
 
