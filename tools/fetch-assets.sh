@@ -31,7 +31,11 @@ for entry in "${packages[@]}"; do
   stamp="$dest/$dir/.fetched-$version-r$revision"
   [[ -f "$stamp" ]] && continue
   echo "fetch-assets: $name@$version" >&2
-  (cd "$work" && npm pack --silent "$name@$version" >/dev/null)
+  if ! (cd "$work" && npm pack --loglevel=error "$name@$version" >/dev/null 2>"$work/npm.err"); then
+    reason=$(grep -m1 "npm ERR! request" "$work/npm.err" || grep -m1 . "$work/npm.err" || true)
+    echo "fetch-assets: npm could not fetch $name@$version: ${reason#npm ERR! }" >&2
+    exit 1
+  fi
   tarball=$(ls "$work"/*.tgz)
   hex=$(sha512sum "$tarball" | cut -d' ' -f1)
   actual="sha512-$(printf "$(sed 's/../\\x&/g' <<<"$hex")" | base64 -w0)"
