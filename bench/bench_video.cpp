@@ -1,7 +1,8 @@
 // Video: frames per second of fer::FaceTracker on a 640x360 stream with four faces in view, per
-// speed level (fer/default_model.hpp), with the tracker's defaults (one full search per 10
-// frames, spread over them; each face classified every other frame; alignment; ema smoothing)
-// and the variants listed at the end. The stream is made here from the sample photos (see
+// face detector and speed level (fer/default_model.hpp), with the tracker's defaults (BlazeFace:
+// a search of the whole frame every other frame; the cascade: one full search per 10 frames,
+// spread over them, and a search near each face in every frame; each face classified every
+// other frame; alignment; ema smoothing) and the variants listed at the end. The stream is made here from the sample photos (see
 // frames()), so that full searches, near searches, alignment and classification all run on real
 // pictures. Counters: frames/s (items_per_second), the slowest frame's milliseconds (what a live
 // stream must absorb), faces per frame (should be 4), tracks started (4 unless false detections).
@@ -53,12 +54,12 @@ const std::vector<fer::Image>& frames() {
     return clip;
 }
 
-void video(benchmark::State& state, fer::Level level, fer::Precision precision, bool spread_search,
-           int classify_interval) {
+void video(benchmark::State& state, fer::DetectorKind detector, fer::Level level,
+           fer::Precision precision, bool spread_search, int classify_interval) {
     const int threads = int(state.range(0));
     fer::RecognizerOptions options;
     auto recognizer = std::make_shared<const fer::Recognizer>(
-        fer::Recognizer::with_defaults(options, precision, level));
+        fer::Recognizer::with_defaults(options, precision, level, detector));
     const std::vector<fer::Image>& clip = frames();
     fer::TrackerOptions tracker_options;
     tracker_options.threads = threads;
@@ -90,12 +91,13 @@ void video(benchmark::State& state, fer::Level level, fer::Precision precision, 
     state.counters["tracks"] = tracker.tracks_started();
 }
 
-// video/640x360_4faces/<level>/<variant>/threads:<1|2>; `fer video` runs the fast level with
-// fp32 by default (fer::default_video_level, each face classified every other frame); the
-// variants show the other choices: int8 arithmetic, the full search whole on every 10th frame,
-// every face classified in every frame, and the other levels.
+// video/640x360_4faces/<detector>/<level>/<variant>/threads:<1|2>; `fer video` runs BlazeFace
+// and the fast level with fp32 by default (fer::default_video_level, each face classified every
+// other frame); the variants show the other choices: int8 arithmetic, the cascade's full search
+// whole on every 10th frame, every face classified in every frame, and the other levels.
 const bool registered = [] {
     struct Variant {
+        fer::DetectorKind detector;
         fer::Level level;
         const char* name;
         fer::Precision precision;
@@ -103,19 +105,25 @@ const bool registered = [] {
         int classify_interval;
         std::vector<int> threads;
     };
-    const fer::Precision fp32 = fer::Precision::fp32;
+    const fer::Precision fp32 = fer::Precision::fp32, int8 = fer::Precision::int8;
+    const fer::DetectorKind cnn = fer::DetectorKind::blazeface, haar = fer::DetectorKind::haar;
+    const fer::Level fast = fer::Level::fast;
     for (const Variant& v : {
-             Variant{fer::Level::fast, "fp32", fp32, true, 2, {1, 2}},
-             Variant{fer::Level::fast, "int8", fer::Precision::int8, true, 2, {1}},
-             Variant{fer::Level::fast, "fp32_whole_search", fp32, false, 2, {1}},
-             Variant{fer::Level::fast, "fp32_classify_every_frame", fp32, true, 1, {1}},
-             Variant{fer::Level::balanced, "fp32", fp32, true, 2, {1}},
-             Variant{fer::Level::best, "fp32", fp32, true, 2, {1}},
+             Variant{cnn, fast, "fp32", fp32, true, 2, {1, 2}},
+             Variant{cnn, fast, "int8", int8, true, 2, {1}},
+             Variant{cnn, fast, "fp32_classify_every_frame", fp32, true, 1, {1}},
+             Variant{cnn, fer::Level::balanced, "fp32", fp32, true, 2, {1}},
+             Variant{cnn, fer::Level::best, "fp32", fp32, true, 2, {1}},
+             Variant{haar, fast, "fp32", fp32, true, 2, {1, 2}},
+             Variant{haar, fast, "int8", int8, true, 2, {1}},
+             Variant{haar, fast, "fp32_whole_search", fp32, false, 2, {1}},
+             Variant{haar, fast, "fp32_classify_every_frame", fp32, true, 1, {1}},
          }) {
-        const std::string name =
-            std::string("video/640x360_4faces/") + fer::level_name(v.level) + "/" + v.name;
-        auto* b = benchmark::RegisterBenchmark(name.c_str(), video, v.level, v.precision,
-                                               v.spread_search, v.classify_interval);
+        const std::string name = std::string("video/640x360_4faces/") +
+                                 fer::detector_name(v.detector) + "/" + fer::level_name(v.level) +
+                                 "/" + v.name;
+        auto* b = benchmark::RegisterBenchmark(name.c_str(), video, v.detector, v.level,
+                                               v.precision, v.spread_search, v.classify_interval);
         b->ArgName("threads")->Unit(benchmark::kMillisecond)->MinTime(3.0)->UseRealTime();
         for (int t : v.threads) b->Arg(t);
     }

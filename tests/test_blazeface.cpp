@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -46,13 +47,6 @@ std::optional<PhotoAndDetector> sample3_and_detector() {
     std::optional<fer::BlazeFaceDetector> detector = shipped_detector();
     if (!detector) return std::nullopt;
     return PhotoAndDetector{fer::load_image(path.string()), std::move(*detector)};
-}
-
-// The eyes' slope in degrees (positive: the person's left eye lower in the picture).
-double roll_of(const fer::FaceDetection& f) {
-    const fer::FacePoint& r = f.point(fer::FaceKeypoint::right_eye);
-    const fer::FacePoint& l = f.point(fer::FaceKeypoint::left_eye);
-    return std::atan2(l.y - r.y, l.x - r.x) * 180.0 / M_PI;
 }
 
 }  // namespace
@@ -121,7 +115,7 @@ TEST_CASE("BlazeFace finds faces turned up to 45 degrees and measures their roll
     const fer::Image upright = fer::crop_rotated(photo, 690, 486, 640, 0.0);
     const std::vector<fer::FaceDetection> base = detector.detect(upright, ws);
     REQUIRE(!base.empty());
-    const double base_roll = roll_of(base.front());
+    const double base_roll = fer::eye_roll_degrees(base.front().keypoints);
     for (const double degrees : {-45.0, -30.0, -15.0, 15.0, 30.0, 45.0}) {
         CAPTURE(degrees);
         const std::vector<fer::FaceDetection> faces =
@@ -129,7 +123,37 @@ TEST_CASE("BlazeFace finds faces turned up to 45 degrees and measures their roll
         REQUIRE(!faces.empty());
         CHECK(faces.front().score >= 0.5f);
         // crop_rotated turns the picture by -degrees: the eyes' slope changes by that much.
-        CHECK(std::abs(roll_of(faces.front()) - (base_roll - degrees)) < 8.0);
+        CHECK(std::abs(fer::eye_roll_degrees(faces.front().keypoints) - (base_roll - degrees)) < 8.0);
+    }
+}
+
+TEST_CASE("the recognizer levels BlazeFace's faces turned up to 45 degrees, labels unchanged") {
+    const auto sample = sample3_and_detector();
+    if (!sample) return;
+    const fer::Recognizer recognizer(
+        std::make_shared<const fer::BlazeFaceDetector>(sample->detector),
+        fer::ExpressionClassifier::load({fer::default_model_path(fer::Level::fast)}));
+    fer::Recognizer::Workspace ws;
+    fer::BlazeFaceDetector::Workspace detector_ws;
+    // The middle woman's face (centre about 1190, 380), turned about its centre.
+    const std::vector<fer::FaceResult> upright =
+        recognizer.recognize(fer::crop_rotated(sample->photo, 1190, 380, 640, 0.0), ws);
+    REQUIRE(upright.size() == 1);
+    CHECK(upright[0].aligned);
+    for (const double degrees : {-45.0, -30.0, 30.0, 45.0}) {
+        CAPTURE(degrees);
+        const fer::Image turned = fer::crop_rotated(sample->photo, 1190, 380, 640, degrees);
+        const std::vector<fer::FaceResult> faces = recognizer.recognize(turned, ws);
+        REQUIRE(faces.size() == 1);
+        const fer::FaceResult& face = faces[0];
+        CHECK(face.aligned);
+        CHECK(std::abs(face.roll_degrees - (upright[0].roll_degrees - degrees)) < 8.0);
+        CHECK(face.label == upright[0].label);
+        // The crop the classifier saw has the eyes level again.
+        const fer::FaceCrop crop = recognizer.crop_face(turned, {}, face.detection);
+        const std::vector<fer::FaceDetection> in_crop = sample->detector.detect(crop.image, detector_ws);
+        REQUIRE(!in_crop.empty());
+        CHECK(std::abs(fer::eye_roll_degrees(in_crop.front().keypoints)) < 8.0);
     }
 }
 

@@ -49,6 +49,9 @@ int run_classify(const Arguments& args) {
                     .raw("probabilities", probabilities_json(f.probabilities))
                     .raw("aligned", f.aligned ? "true" : "false");
                 if (f.aligned) face.number("roll", f.roll_degrees, 3);
+                if (f.detection.has_keypoints)
+                    face.number("face_score", f.detection.score, 4)
+                        .raw("keypoints", keypoints_json(f.detection.keypoints));
                 list += (list.empty() ? "" : ", ") + face.str();
             }
             JsonObject out;
@@ -86,11 +89,12 @@ Command classify_command() {
         "Prints one JSON object per image: image, width, height and faces, each face with\n"
         "box [x, y, w, h], label, score (the label's probability) and probabilities (the\n"
         "seven expressions), aligned (whether the crop was turned to level the eyes) and\n"
-        "roll (the eyes' slope in degrees, when aligned). Faces come from the frontal-face\n"
-        "cascade (faces from 30 pixels; detector options as in 'fer detect'); each is cropped\n"
-        "square around its box, turned so that the eyes are level when the eye cascade finds\n"
-        "both, and classified by the shipped models of --level (best: three models, each\n"
-        "with the mirrored face) unless --model says otherwise. An\n"
+        "roll (the eyes' slope in degrees, when aligned); from BlazeFace also face_score (the\n"
+        "detector's, 0-1) and keypoints (as in 'fer detect'). Faces come from --detector\n"
+        "(BlazeFace by default; the cascade finds faces from 30 pixels); each is cropped square\n"
+        "around its box, turned so that the eyes are level (BlazeFace's eye keypoints, or both\n"
+        "eyes found by the eye cascade), and classified by the shipped models of --level (best:\n"
+        "three models, each with the mirrored face) unless --model says otherwise. An\n"
         "unreadable image is reported on stderr and the others are still processed; the exit\n"
         "status is then 1.",
         with_face_detector_options(
@@ -101,7 +105,7 @@ Command classify_command() {
                  {"no-detect", "", "the whole image is one face (a crop)"},
                  {"largest", "", "only the largest face of each image"},
                  {"threads", "N",
-                  with_default("detector threads per image", defaults.detection.threads)},
+                  with_default("haar: detector threads per image", defaults.detection.threads)},
                  {"annotate", "OUT", "write the picture with boxes and labels to OUT (one IMAGE)",
                   ValueKind::output_file},
                  {"annotate-dir", "DIR", "write each picture, annotated, into DIR as NAME.png",

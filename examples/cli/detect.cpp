@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -44,17 +45,15 @@ void print_faces(JsonObject& out, const std::string& faces, long repeat, Detect&
     std::fflush(stdout);
 }
 
-const char* const keypoint_names[fer::face_keypoint_count] = {"right_eye", "left_eye",  "nose",
-                                                              "mouth",     "right_ear", "left_ear"};
-
 // `fer detect --detector blazeface`: faces with a score and six keypoints.
 int run_blazeface(const Arguments& args) {
-    fer::BlazeFaceOptions options;
-    options.min_score = float(args.real("min-score", options.min_score, 0.01, 0.99));
+    if (args.flag("eyes") || args.flag("equalize"))
+        throw UsageError{std::string("--") + (args.flag("eyes") ? "eyes" : "equalize") +
+                         " does not apply to --detector blazeface"};
+    const fer::BlazeFaceOptions options = parse_blazeface(args);
     const long repeat = args.integer("repeat", 0, 0, 100000);
-    const fer::BlazeFaceDetector detector(
-        fer::load_network(args.flag("detector-model") ? args.text("detector-model")
-                                                      : fer::shipped_model_path("blazeface.gguf")));
+    const std::shared_ptr<const fer::BlazeFaceDetector> loaded = load_blazeface(args);
+    const fer::BlazeFaceDetector& detector = *loaded;
     fer::BlazeFaceDetector::Workspace ws;
     int status = 0;
     for (const std::string& path : args.positional) {
@@ -65,13 +64,10 @@ int run_blazeface(const Arguments& args) {
             out.text("image", path).number("width", photo.width()).number("height", photo.height());
             std::string list;
             for (const fer::FaceDetection& f : faces) {
-                JsonObject face, points;
-                for (int k = 0; k < fer::face_keypoint_count; ++k)
-                    points.raw(keypoint_names[k], "[" + json_number(f.keypoints[k].x, 5) + ", " +
-                                                      json_number(f.keypoints[k].y, 5) + "]");
+                JsonObject face;
                 face.raw("box", box_json(f.box()))
                     .number("score", f.score, 4)
-                    .raw("keypoints", points.str());
+                    .raw("keypoints", keypoints_json(f.keypoints));
                 list += std::string(list.empty() ? "" : ", ") + face.str();
             }
             print_faces(out, list, repeat, [&] { faces = detector.detect(photo, ws, options); });
@@ -81,11 +77,7 @@ int run_blazeface(const Arguments& args) {
                 for (const fer::FaceDetection& f : faces) {
                     fer::draw_rectangle(annotated.mutable_view(), f.box(), {40, 220, 40},
                                         thickness);
-                    const int r = std::max(2, int(f.width / 30));
-                    for (const fer::FacePoint& p : f.keypoints)
-                        fer::draw_rectangle(annotated.mutable_view(),
-                                            {int(p.x) - r, int(p.y) - r, 2 * r, 2 * r},
-                                            {250, 200, 0}, std::max(1, thickness / 2));
+                    draw_keypoints(annotated, f.keypoints, int(f.width), {250, 200, 0}, thickness);
                     fer::draw_label(annotated.mutable_view(), f.box(),
                                     "face " + std::to_string(int(std::lround(100 * f.score))) + "%",
                                     {40, 220, 40}, {0, 0, 0}, std::max(2, thickness));
@@ -105,10 +97,7 @@ int run_detect(const Arguments& args) {
     if (args.positional.empty()) throw UsageError{"expected at least one IMAGE"};
     if (args.flag("annotate") && args.positional.size() != 1)
         throw UsageError{"--annotate draws one image; give exactly one IMAGE"};
-    const std::string kind = args.text("detector", "haar");
-    if (kind != "haar" && kind != "blazeface")
-        throw UsageError{"--detector expects haar or blazeface, got '" + kind + "'"};
-    if (kind == "blazeface") return run_blazeface(args);
+    if (parse_detector_kind(args) == fer::DetectorKind::blazeface) return run_blazeface(args);
     fer::DetectionOptions options;
     parse_detection(args, options);
     const long repeat = args.integer("repeat", 0, 0, 100000);
@@ -185,23 +174,20 @@ Command detect_command() {
     return {
         "detect",
         "IMAGE...",
-        "Find faces in photos with a Viola-Jones cascade.",
-        "Prints one JSON object per image: image, width, height and faces, each face with\n"
-        "box [x, y, w, h] in pixels and neighbors (supporting window hits; more is surer).\n"
-        "Reads OpenCV's cascade XML files and, with the same parameters, finds the same boxes\n"
-        "as OpenCV's CascadeClassifier::detectMultiScale; the defaults are OpenCV's.\n"
-        "With --detector blazeface, MediaPipe's CNN face detector instead: each face with box,\n"
-        "score (0-1) and keypoints (right_eye, left_eye, nose, mouth, right_ear, left_ear: [x,\n"
-        "y] in pixels; right is the person's right); the cascade options do not apply to it.",
+        "Find faces in photos with BlazeFace or a Viola-Jones cascade.",
+        "Prints one JSON object per image: image, width, height and faces.\n"
+        "--detector blazeface (the default), MediaPipe's CNN face detector: each face with box\n"
+        "[x, y, w, h] in pixels (it may reach past the picture's edge), score (0-1) and\n"
+        "keypoints (right_eye, left_eye, nose, mouth, right_ear, left_ear: [x, y] in pixels;\n"
+        "right is the person's right).\n"
+        "--detector haar: each face with box and neighbors (supporting window hits; more is\n"
+        "surer). Reads OpenCV's cascade XML files and, with the same parameters, finds the same\n"
+        "boxes as OpenCV's CascadeClassifier::detectMultiScale; the defaults are OpenCV's.",
         with_face_detector_options(
-            {{"detector", "haar|blazeface", "the face detector (default: haar)"},
-             {"min-score", "F",
-              with_default("blazeface: least score of a face", fer::BlazeFaceOptions{}.min_score)},
-             {"detector-model", "FILE", "blazeface: model file (default: weights/blazeface.gguf)"},
-             {"equalize", "",
-              "equalize the histogram before detecting (off: same pixels as OpenCV)"},
-             {"eyes", "", "also find both eyes of each face and the roll angle (degrees)"},
-             {"threads", "N", with_default("worker threads for each image", defaults.threads)},
+            {{"equalize", "",
+              "haar: equalize the histogram before detecting (off: same pixels as OpenCV)"},
+             {"eyes", "", "haar: also find both eyes of each face and the roll angle (degrees)"},
+             {"threads", "N", with_default("haar: worker threads per image", defaults.threads)},
              {"annotate", "OUT",
               "write the image with boxes drawn to OUT (.png or .jpg; one IMAGE)",
               ValueKind::output_file},

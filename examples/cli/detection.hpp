@@ -1,5 +1,6 @@
-// The face detector's options, as `fer detect`, `fer classify` and `fer video` take them; the
-// defaults are the library's (fer::DetectionOptions, fer::RecognizerOptions).
+// The face detector and its options, as `fer detect`, `fer classify`, `fer eval` and `fer video`
+// take them; the defaults are the library's (fer::default_detector, fer::DetectionOptions,
+// fer::BlazeFaceOptions, fer::RecognizerOptions).
 #pragma once
 
 #include <fer/fer.hpp>
@@ -55,29 +56,74 @@ inline std::string size_text(int width, int height, const std::string& zero) {
                            : std::to_string(width) + "x" + std::to_string(height);
 }
 
-// `own` followed by the face detector's options with `defaults` shown in their help.
+// The options that apply to one detector only.
+inline const std::vector<std::string> cascade_only_options = {
+    "cascade", "scale-factor", "min-neighbors", "min-size", "max-size", "require-eyes"};
+inline const std::vector<std::string> blazeface_only_options = {"min-score", "detector-model"};
+
+// --detector (default: the library's), refusing the other detector's options.
+inline fer::DetectorKind parse_detector_kind(const Arguments& args) {
+    fer::DetectorKind kind = fer::default_detector;
+    if (args.flag("detector")) {
+        const std::string name = args.text("detector");
+        if (name != "haar" && name != "blazeface")
+            throw UsageError{"--detector expects haar or blazeface, got '" + name + "'"};
+        kind = fer::parse_detector(name);
+    }
+    for (const std::string& name :
+         kind == fer::DetectorKind::haar ? blazeface_only_options : cascade_only_options)
+        if (args.flag(name))
+            throw UsageError{"--" + name + " does not apply to --detector " +
+                             fer::detector_name(kind)};
+    return kind;
+}
+
+// BlazeFace's options from the command line.
+inline fer::BlazeFaceOptions parse_blazeface(const Arguments& args) {
+    fer::BlazeFaceOptions options;
+    options.min_score = float(args.real("min-score", options.min_score, 0.01, 0.99));
+    return options;
+}
+
+// The BlazeFace detector of --detector-model, or the shipped one.
+inline std::shared_ptr<const fer::BlazeFaceDetector> load_blazeface(const Arguments& args) {
+    return std::make_shared<const fer::BlazeFaceDetector>(fer::load_network(
+        args.flag("detector-model") ? args.text("detector-model")
+                                    : fer::default_blazeface_model_path()));
+}
+
+// `own` followed by the face detectors' options with `defaults` shown in their help.
 inline std::vector<Option> with_face_detector_options(std::vector<Option> own,
                                                       const fer::DetectionOptions& defaults) {
     own.insert(
         own.end(),
-        {{"cascade", "FILE", "face cascade XML (default: OpenCV's frontal face cascade)"},
-         {"scale-factor", "F", with_default("detector pyramid step", defaults.scale_factor)},
+        {{"detector", "haar|blazeface",
+          std::string("the face detector: the Viola-Jones cascade or the CNN with keypoints "
+                      "(default: ") +
+              fer::detector_name(fer::default_detector) + ")"},
+         {"min-score", "F",
+          with_default("blazeface: least score of a face", fer::BlazeFaceOptions{}.min_score)},
+         {"detector-model", "FILE",
+          "blazeface: model file (default: the shipped weights/blazeface.gguf)"},
+         {"cascade", "FILE", "haar: face cascade XML (default: OpenCV's frontal face cascade)"},
+         {"scale-factor", "F", with_default("haar: pyramid step", defaults.scale_factor)},
          {"min-neighbors", "N",
-          with_default("detector hits a face needs beyond N", defaults.min_neighbors)},
+          with_default("haar: window hits a face needs beyond N", defaults.min_neighbors)},
          {"min-size", "N|WxH",
-          with_default("smallest face in pixels",
+          with_default("haar: smallest face in pixels",
                        size_text(defaults.min_width, defaults.min_height, "the cascade window"))},
          {"max-size", "N|WxH",
-          with_default("largest face in pixels",
+          with_default("haar: largest face in pixels",
                        size_text(defaults.max_width, defaults.max_height, "the whole picture"))}});
     return own;
 }
 
-// The recognizer's options from the command line: the detector's, --tta, --margin, --no-align,
+// The recognizer's options from the command line: the detectors', --tta, --margin, --no-align,
 // --require-eyes.
 inline fer::RecognizerOptions parse_recognizer_options(const Arguments& args) {
     fer::RecognizerOptions options;
     parse_detection(args, options.detection);
+    options.blazeface = parse_blazeface(args);
     options.flip = args.flag("tta");
     options.margin = args.real("margin", options.margin, -0.25, 1.0);
     options.align = !args.flag("no-align");
@@ -85,18 +131,21 @@ inline fer::RecognizerOptions parse_recognizer_options(const Arguments& args) {
     return options;
 }
 
-// A recognizer with the face cascade of --cascade (or the default) and, when aligning or
-// requiring eyes, the eye cascade; without `detect`, one that only classifies crops.
+// A recognizer with the detector of --detector: BlazeFace, or the face cascade of --cascade (or
+// the default) and, when aligning or requiring eyes, the eye cascade; without `detect`, one that
+// only classifies crops.
 inline fer::Recognizer make_recognizer(const Arguments& args, fer::ExpressionClassifier classifier,
                                        const fer::RecognizerOptions& options, bool detect) {
-    std::shared_ptr<const fer::CascadeDetector> faces, eyes;
-    if (detect) {
-        faces = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
-            args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
-        if (options.align || options.require_eyes)
-            eyes = std::make_shared<const fer::CascadeDetector>(
-                fer::load_cascade(fer::default_eye_cascade_path()));
-    }
+    const fer::DetectorKind kind = parse_detector_kind(args);
+    if (!detect) return fer::Recognizer(std::move(classifier), options);
+    if (kind == fer::DetectorKind::blazeface)
+        return fer::Recognizer(load_blazeface(args), std::move(classifier), options);
+    auto faces = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
+        args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
+    std::shared_ptr<const fer::CascadeDetector> eyes;
+    if (options.align || options.require_eyes)
+        eyes = std::make_shared<const fer::CascadeDetector>(
+            fer::load_cascade(fer::default_eye_cascade_path()));
     return fer::Recognizer(faces, std::move(classifier), options, eyes);
 }
 
@@ -107,7 +156,7 @@ inline std::vector<Option> with_crop_options(std::vector<Option> own,
         own.end(),
         {{"tta", "", "average each face with its mirror image"},
          {"no-align", "", "do not turn crops to level the eyes"},
-         {"require-eyes", "", "drop boxes without two eyes (most cascade false positives)"},
+         {"require-eyes", "", "haar: drop boxes without two eyes (most false positives)"},
          {"margin", "F",
           with_default("enlarge each face crop by F of its side on every side", defaults.margin)}});
     return own;

@@ -53,9 +53,13 @@ fer::SmoothingOptions parse_smoothing(const Arguments& args) {
 // "#3 happy 87%" boxes on the frame.
 void annotate_tracked(fer::Image& frame, const std::vector<fer::TrackedFace>& faces) {
     const int thickness = std::max(2, std::min(frame.width(), frame.height()) / 240);
-    for (const fer::TrackedFace& f : faces)
+    for (const fer::TrackedFace& f : faces) {
         annotate_face(frame, f.box, f.label, f.score, "#" + std::to_string(f.id) + " ", thickness,
                       std::clamp(frame.width() / 320, 1, 3));
+        if (f.detection.has_keypoints)
+            draw_keypoints(frame, f.detection.keypoints, f.box.width, expression_colour(f.label),
+                           thickness);
+    }
 }
 
 int run_video(const Arguments& args) {
@@ -63,10 +67,13 @@ int run_video(const Arguments& args) {
         throw UsageError{"expected one INPUT (a .y4m file, - for standard input, or /dev/videoN)"};
     fer::RecognizerOptions recognizer_options;
     parse_detection(args, recognizer_options.detection);
+    recognizer_options.blazeface = parse_blazeface(args);
     recognizer_options.align = !args.flag("no-align");
     fer::TrackerOptions tracker_options;
     tracker_options.detect_interval =
         int(args.integer("detect-interval", tracker_options.detect_interval, 1, 1000));
+    if (args.flag("whole-search") && parse_detector_kind(args) != fer::DetectorKind::haar)
+        throw UsageError{"--whole-search does not apply to --detector blazeface"};
     tracker_options.spread_search = !args.flag("whole-search");
     tracker_options.classify_interval =
         int(args.integer("classify-interval", tracker_options.classify_interval, 1, 100));
@@ -84,14 +91,8 @@ int run_video(const Arguments& args) {
     }
 
     LoadedModels models = load_models(args, fer::default_video_level);
-    auto detector = std::make_shared<const fer::CascadeDetector>(fer::load_cascade(
-        args.flag("cascade") ? args.text("cascade") : fer::default_face_cascade_path()));
-    std::shared_ptr<const fer::CascadeDetector> eyes;
-    if (recognizer_options.align)
-        eyes = std::make_shared<const fer::CascadeDetector>(
-            fer::load_cascade(fer::default_eye_cascade_path()));
-    fer::FaceTracker tracker(std::make_shared<const fer::Recognizer>(
-                                 detector, std::move(models.classifier), recognizer_options, eyes),
+    fer::FaceTracker tracker(std::make_shared<const fer::Recognizer>(make_recognizer(
+                                 args, std::move(models.classifier), recognizer_options, true)),
                              tracker_options);
 
     const std::unique_ptr<fer::FrameSource> source =
@@ -141,6 +142,9 @@ int run_video(const Arguments& args) {
                     .text("label", fer::to_string(f.label))
                     .number("score", f.score, 4)
                     .raw("probabilities", probabilities_json(f.probabilities));
+                if (f.detection.has_keypoints)
+                    face.number("face_score", f.detection.score, 4)
+                        .raw("keypoints", keypoints_json(f.detection.keypoints));
                 list += (list.empty() ? "" : ", ") + face.str();
                 if (csv) {
                     std::fprintf(csv, "%lld,%.3f,%d,%d,%d,%d,%d,%s,%.4f", (long long)frames, time,
@@ -200,10 +204,14 @@ Command video_command() {
         "or a V4L2 camera such as /dev/video0 (YUYV capture; frames are dropped rather than\n"
         "queued when recognition falls behind). Prints one JSON object per frame: frame (from\n"
         "0), time (seconds) and faces, each with id (stable while the face is tracked), box\n"
-        "[x, y, w, h], label, score and probabilities (smoothed over the track's frames).\n"
-        "Known faces are looked for near their last place in every frame; new faces come\n"
-        "from a search of the whole frame, one per --detect-interval frames, spread over\n"
-        "those frames (about the same work in each; --whole-search: all at once instead).\n"
+        "[x, y, w, h], label, score and probabilities (smoothed over the track's frames),\n"
+        "and from BlazeFace face_score and keypoints (as in 'fer detect').\n"
+        "BlazeFace (the default --detector) searches the whole frame once per\n"
+        "--detect-interval frames (default 2); the faces keep their place in between.\n"
+        "With --detector haar, known faces are looked for near their last place in every\n"
+        "frame; new faces come from a search of the whole frame, one per --detect-interval\n"
+        "frames (default 10), spread over those frames (about the same work in each;\n"
+        "--whole-search: all at once instead).\n"
         "Faces are classified in turns, each once per --classify-interval frames, with the\n"
         "fast level's models unless --level or --model says otherwise.\n"
         "At the end a summary goes to stderr: frames, faces, tracks, seconds, frames per\n"
@@ -225,8 +233,8 @@ Command video_command() {
               with_default("ema: weight of the newest frame", tracking.smoothing.alpha)},
              {"window", "N", with_default("window: frames averaged", tracking.smoothing.window)},
              {"detect-interval", "N",
-              with_default("one search of the whole frame per N frames", tracking.detect_interval)},
-             {"whole-search", "", "search the whole frame at once on every Nth frame"},
+              "one search of the whole frame per N frames (default: blazeface 2, haar 10)"},
+             {"whole-search", "", "haar: search the whole frame at once on every Nth frame"},
              {"classify-interval", "N",
               with_default("classify each face once per N frames (faces take turns)",
                            tracking.classify_interval)},

@@ -80,6 +80,7 @@
 //   fer/detect/group.hpp            group_rectangles
 //   fer/detect/eyes.hpp             find_eyes, EyePair (roll angle for alignment)
 //   fer/detect/default_cascade.hpp  default_face_cascade_path, default_eye_cascade_path
+//   fer/detect/default_detector.hpp DetectorKind (haar, blazeface), default_detector
 //   fer/detect/detail/  the XML reader, window evaluation and vector scan (internal)
 //   The CNN engine, fer/nn/:
 //   fer/nn/tensor.hpp      Shape, Tensor, TensorView (HWC floats)
@@ -104,7 +105,8 @@
 //   fer/classifier.hpp ExpressionClassifier (one model or an ensemble, flip averaging), Expression
 //   fer/ensemble.hpp   Combination (weights, mirroring, class bias, temperature), ensemble files
 //   fer/default_model.hpp Level (fast, balanced, best), default_model_path, level_model_path
-//   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult
+//   fer/pipeline.hpp   Recognizer (detect, crop, classify: photo -> labelled faces), FaceResult,
+//                      FoundFace
 //   fer/preprocess.hpp make_input (face crop -> network input: colour, resize, mirror, normalize)
 //   fer/video/tracker.hpp       FaceTracker (faces through video: IDs, smoothing), TrackedFace
 //   fer/video/smoothing.hpp     ProbabilitySmoother (ema or window average per face)
@@ -125,6 +127,7 @@
 #include "detect/blazeface.hpp"
 #include "detect/cascade.hpp"
 #include "detect/default_cascade.hpp"
+#include "detect/default_detector.hpp"
 #include "detect/detector.hpp"
 #include "detect/eyes.hpp"
 #include "detect/group.hpp"

@@ -22,8 +22,9 @@ grep -q "broken.gif" "$work/err.txt" || fail "the unreadable image is not named 
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 assert [l["image"].rsplit("/", 1)[1] for l in lines] == ["sample1.jpg", "sample3.jpg"], lines
-# The frontal cascade finds 2 faces in sample1 and 5 boxes in sample3 (3 faces, a glass, a phone).
-assert [len(l["faces"]) for l in lines] == [2, 5], [len(l["faces"]) for l in lines]
+# BlazeFace (the default detector) finds the 3 faces of each (the frontal cascade: 2 faces in
+# sample1, and in sample3 the 3 faces, a glass and a phone), each with its keypoints.
+assert [len(l["faces"]) for l in lines] == [3, 3], [len(l["faces"]) for l in lines]
 for l in lines:
     for f in l["faces"]:
         p = f["probabilities"]
@@ -31,8 +32,10 @@ for l in lines:
         assert abs(sum(p.values()) - 1) < 1e-3, sum(p.values())
         assert f["label"] == max(p, key=p.get) and abs(f["score"] - p[f["label"]]) < 1e-6
         assert len(f["box"]) == 4
+        assert 0.5 <= f["face_score"] <= 1 and len(f["keypoints"]) == 6, f
+        assert f["aligned"] and abs(f["roll"]) < 60, f  # the right woman of sample1: 48
 # The two smiling women of sample3 are happy.
-assert sorted(f["label"] for f in lines[1]["faces"][:2]) == ["happy", "happy"], lines[1]["faces"]
+assert [f["label"] for f in lines[1]["faces"]].count("happy") == 2, lines[1]["faces"]
 PY
 
 val=${FER_VAL_DIR:-$top/../shared/data/fer2013/val}

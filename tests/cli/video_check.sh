@@ -27,9 +27,9 @@ render flicker "crop=640:360:40:10,eq=brightness='0.15*sin(2.4*n)':eval=frame,no
 "$fer" video "$work/pan.y4m" --output "$work/pan-out.y4m" --csv "$work/pan.csv" \
   --timeline "$work/pan-timeline.png" >"$work/pan.jsonl" 2>"$work/pan.err" || fail "fer video pan"
 grep -q "^fer video: 50 frames, .* tracks, .* frames/s$" "$work/pan.err" || fail "summary: $(cat "$work/pan.err")"
-ffmpeg -v error -i "$work/zoom.y4m" -f yuv4mpegpipe - | "$fer" video - >"$work/zoom.jsonl" 2>/dev/null \
-  || fail "fer video - (standard input)"
-"$fer" video "$work/zoom.y4m" --whole-search >"$work/zoom-whole.jsonl" 2>/dev/null \
+ffmpeg -v error -i "$work/zoom.y4m" -f yuv4mpegpipe - |
+  "$fer" video - --detector haar >"$work/zoom.jsonl" 2>/dev/null || fail "fer video - (standard input)"
+"$fer" video "$work/zoom.y4m" --detector haar --whole-search >"$work/zoom-whole.jsonl" 2>/dev/null \
   || fail "fer video --whole-search"
 # One model, whose raw labels flicker there (the fitted levels' barely do), shows what smoothing does.
 single=$top/weights/human-emotion-int8.gguf

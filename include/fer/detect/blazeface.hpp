@@ -47,6 +47,15 @@ struct FaceDetection {
     const FacePoint& point(FaceKeypoint k) const { return keypoints[std::size_t(k)]; }
 };
 
+// The slope of the line from the eye on the image's left (the person's right eye) to the
+// other, in degrees, positive when the eye on the image's right is lower (EyePair's convention):
+// turning the face by -roll levels them.
+inline double eye_roll_degrees(const std::array<FacePoint, face_keypoint_count>& keypoints) {
+    const FacePoint& a = keypoints[std::size_t(FaceKeypoint::right_eye)];
+    const FacePoint& b = keypoints[std::size_t(FaceKeypoint::left_eye)];
+    return std::atan2(b.y - a.y, b.x - a.x) * 180.0 / M_PI;
+}
+
 struct BlazeFaceOptions {
     float min_score = 0.5f;  // candidates below are dropped
     float merge_iou = 0.3f;  // candidates overlapping more are merged into one face
@@ -54,6 +63,15 @@ struct BlazeFaceOptions {
 };
 
 namespace detail {
+
+inline void check_blazeface_options(const BlazeFaceOptions& options) {
+    if (!(options.min_score > 0.0f && options.min_score < 1.0f))
+        fail("BlazeFace min_score", "above 0 and below 1", options.min_score);
+    if (!(options.merge_iou >= 0.0f && options.merge_iou <= 1.0f))
+        fail("BlazeFace merge_iou", "0 to 1", options.merge_iou);
+    if (options.max_faces < 1 || options.max_faces > 10000)
+        fail("BlazeFace max_faces", "1 to 10000", options.max_faces);
+}
 
 inline float box_iou(const FaceDetection& a, const FaceDetection& b) {
     const float ix = std::max(0.0f, std::min(a.x + a.width, b.x + b.width) - std::max(a.x, b.x));
@@ -134,12 +152,7 @@ class BlazeFaceDetector {
     std::vector<FaceDetection> detect(const ImageView& picture, Workspace& ws,
                                       const BlazeFaceOptions& options = {}) const {
         detail::require_nonempty(picture, "BlazeFace detect");
-        if (!(options.min_score > 0.0f && options.min_score < 1.0f))
-            detail::fail("BlazeFace min_score", "above 0 and below 1", options.min_score);
-        if (!(options.merge_iou >= 0.0f && options.merge_iou <= 1.0f))
-            detail::fail("BlazeFace merge_iou", "0 to 1", options.merge_iou);
-        if (options.max_faces < 1 || options.max_faces > 10000)
-            detail::fail("BlazeFace max_faces", "1 to 10000", options.max_faces);
+        detail::check_blazeface_options(options);
         const int side = net_.input().shape.width;
         const double scale = double(side) / std::max(picture.width(), picture.height());
         const int w = std::clamp(int(std::lround(picture.width() * scale)), 1, side);

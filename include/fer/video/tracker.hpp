@@ -7,18 +7,22 @@
 //       for (const fer::TrackedFace& f : tracker.process(frame))
 //           use(f.id, f.box, fer::to_string(f.label), f.probabilities);
 //
-// Each known face is looked for in every frame, only near its last box and at about its last
-// size, which costs a small fraction of a search of the whole frame. New faces come from a full
-// search, one per `detect_interval` frames: by default its pyramid levels are spread over those
-// frames, about the same work in each, and its hits are grouped once the last level is scanned
-// (a face found so is confirmed near its box in the current frame before its track starts);
-// `spread_search = false` searches the whole frame at once on every interval-th frame. The first
-// frame of a stream is always searched whole. Detections are assigned to tracks by box overlap
-// (IoU, greedy); a track survives `max_missed` frames without a detection and then ends. Each
-// face seen in a frame is reported; faces are classified in turns (TrackerOptions::
-// classify_interval) and their probabilities smoothed over time per track
-// (fer/video/smoothing.hpp). Eye alignment, when the recognizer aligns, is measured when a track
-// starts and once per interval after that (tracks take turns), and reused in between.
+// With the recognizer's cascade, each known face is looked for in every frame, only near its last
+// box and at about its last size, which costs a small fraction of a search of the whole frame.
+// New faces come from a full search, one per `detect_interval` frames: by default its pyramid
+// levels are spread over those frames, about the same work in each, and its hits are grouped
+// once the last level is scanned (a face found so is confirmed near its box in the current frame
+// before its track starts); `spread_search = false` searches the whole frame at once on every
+// interval-th frame. The first frame of a stream is always searched whole. Eye alignment, when
+// the recognizer aligns, is measured when a track starts and once per interval after that
+// (tracks take turns), and reused in between.
+// With BlazeFace, whose one pass over the frame costs about what the cascade's search near a few
+// faces does, the whole frame is searched every `detect_interval` frames and the faces keep
+// their boxes and keypoints (which give the alignment) in between.
+// Detections are assigned to tracks by box overlap (IoU, greedy); a track survives `max_missed`
+// frames without a detection and then ends. Each face seen in a frame is reported; faces are
+// classified in turns (TrackerOptions::classify_interval) and their probabilities smoothed over
+// time per track (fer/video/smoothing.hpp).
 // A tracker holds state: one per stream, used by one thread at a time. The recognizer behind it
 // may be shared with other trackers and threads.
 #pragma once
@@ -42,7 +46,9 @@
 namespace fer {
 
 struct TrackerOptions {
-    int detect_interval = 10;  // one full search per N frames (1: a whole search every frame)
+    // One full search per N frames (1: a whole search every frame); 0: the detector's own, 10
+    // for the cascade (spread over the frames), 2 for BlazeFace (README, "Video").
+    int detect_interval = 0;
     // Spread each full search over its interval's frames, so that no frame pays for a whole
     // search (a frame's cost stays even: what live video needs); new faces show up to two
     // intervals after they appear instead of one.
@@ -71,6 +77,7 @@ struct TrackerOptions {
 struct TrackedFace {
     int id = 0;  // the same for as long as the face is tracked; never reused in one stream
     Rect box;
+    FoundFace detection;  // the last detection of the face (BlazeFace: score and keypoints)
     Expression label = Expression::neutral;  // the top smoothed probability
     float score = 0.0f;                      // its smoothed probability
     Probabilities probabilities{};           // smoothed over the track's frames
@@ -84,10 +91,13 @@ class FaceTracker {
     // Throws: fer::error for a recognizer without a face detector or options out of range.
     explicit FaceTracker(std::shared_ptr<const Recognizer> recognizer, TrackerOptions options = {})
         : recognizer_(std::move(recognizer)), options_(options) {
-        if (!recognizer_ || !recognizer_->detector())
+        if (!recognizer_ || !recognizer_->has_detector())
             detail::fail("face tracker recognizer", "one with a face detector", "none");
-        if (options.detect_interval < 1 || options.detect_interval > 1000)
-            detail::fail("detection interval", "1 to 1000 frames", options.detect_interval);
+        if (options.detect_interval < 0 || options.detect_interval > 1000)
+            detail::fail("detection interval", "1 to 1000 frames (0: the detector's own)",
+                         options.detect_interval);
+        if (options_.detect_interval == 0)
+            options_.detect_interval = recognizer_->blazeface() ? 2 : 10;
         if (!(options.match_iou > 0.0 && options.match_iou <= 1.0))
             detail::fail("tracker IoU threshold", "more than 0 and at most 1", options.match_iou);
         if (options.max_missed < 0 || options.max_missed > 100000)
@@ -118,6 +128,10 @@ class FaceTracker {
         detail::require_nonempty(frame, "face tracker");
         if (frame.width() != width_ || frame.height() != height_) restart(frame);
         const ImageView gray = gray_of(frame);
+        if (recognizer_->blazeface()) {
+            follow_with_blazeface(frame);
+            return finish_frame(frame, gray);
+        }
         const int interval = options_.detect_interval;
         const bool spread = options_.spread_search && interval > 1;
         const bool whole_search =
@@ -144,12 +158,8 @@ class FaceTracker {
                 if (!claimed[j]) left.push_back(found[j]);
             for (const Rect& box : unknown(left)) start_track(box);
         }
-        end_stale_tracks();
         measure_eyes(gray);
-        classify_visible(frame, gray);
-        ++frames_;
-        ++stream_frames_;
-        return faces_;
+        return finish_frame(frame, gray);
     }
 
     std::int64_t frames_processed() const { return frames_; }
@@ -160,6 +170,7 @@ class FaceTracker {
     struct Track {
         int id = 0;
         Rect box;
+        FoundFace detection;  // BlazeFace's last one (with keypoints)
         int missed = 0;  // frames since the last detection
         std::int64_t first_frame = 0;
         std::optional<double> roll;  // eye slope from the last measurement that found both eyes
@@ -176,7 +187,47 @@ class FaceTracker {
         height_ = frame.height();
         stream_frames_ = 0;
         gathered_hits_.clear();
-        part_ends_ = split_pyramid();
+        if (recognizer_->detector()) part_ends_ = split_pyramid();
+    }
+
+    // What every frame ends with: tracks ended, faces classified and reported.
+    const std::vector<TrackedFace>& finish_frame(const ImageView& frame, const ImageView& gray) {
+        end_stale_tracks();
+        classify_visible(frame, gray);
+        ++frames_;
+        ++stream_frames_;
+        return faces_;
+    }
+
+    // BlazeFace: on every interval-th frame, the whole frame's faces are matched to the tracks
+    // (their boxes, keypoints and roll updated) and the others start tracks; in the frames
+    // between, the faces stay where they were found.
+    void follow_with_blazeface(const ImageView& frame) {
+        const int interval = options_.detect_interval;
+        if (stream_frames_ % interval != 0) return;
+        for (Track& t : tracks_) t.missed += interval;
+        const std::vector<FoundFace> found =
+            recognizer_->detect_faces(frame, workspaces_.front());
+        std::vector<Rect> boxes, previous;
+        for (const FoundFace& f : found) boxes.push_back(f.box);
+        for (const Track& t : tracks_) previous.push_back(t.box);
+        std::vector<char> claimed(found.size(), 0);
+        for (const auto& [i, j] : match_by_iou(previous, boxes, options_.match_iou)) {
+            see(tracks_[std::size_t(i)], found[std::size_t(j)]);
+            claimed[std::size_t(j)] = 1;
+        }
+        for (std::size_t j = 0; j < found.size(); ++j)
+            if (!claimed[j]) {
+                start_track(found[j].box);
+                see(tracks_.back(), found[j]);
+            }
+    }
+
+    static void see(Track& t, const FoundFace& face) {
+        t.box = face.box;
+        t.detection = face;
+        t.missed = 0;
+        t.roll = eye_roll_degrees(face.keypoints);
     }
 
     DetectionOptions full_search_options() const {
@@ -296,7 +347,7 @@ class FaceTracker {
         std::vector<char> claimed(found.size(), 0);
         for (const auto& [i, j] : match_by_iou(previous, found, options_.match_iou)) {
             Track& t = tracks_[candidates[std::size_t(i)]];
-            t.box = found[std::size_t(j)];
+            t.box = t.detection.box = found[std::size_t(j)];
             t.missed = 0;
             claimed[std::size_t(j)] = 1;
         }
@@ -342,6 +393,7 @@ class FaceTracker {
         Track t;
         t.id = next_id_++;
         t.box = box;
+        t.detection.box = box;
         t.first_frame = frames_;
         t.smoother = ProbabilitySmoother(smoothing_per_classification());
         tracks_.push_back(std::move(t));
@@ -409,8 +461,10 @@ class FaceTracker {
             try {
                 Recognizer::Workspace& ws = workspaces_[worker];
                 for (std::size_t i = worker; i < due.size(); i += workers) {
-                    const FaceCrop crop =
-                        recognizer_->crop_face_at(source, due[i]->box, due[i]->roll);
+                    const Track& t = *due[i];
+                    const FaceCrop crop = recognizer_->crop_face_at(
+                        source, Recognizer::crop_box(t.detection, t.roll.value_or(0.0)),
+                        recognizer_->options().align ? t.roll : std::nullopt);
                     raw[i] = recognizer_->classify_face(crop.image, ws).probabilities;
                     aligned[i] = crop.aligned;
                 }
@@ -437,6 +491,7 @@ class FaceTracker {
             TrackedFace f;
             f.id = t->id;
             f.box = t->box;
+            f.detection = t->detection;
             f.raw_probabilities = t->raw;
             f.probabilities = t->smoothed;
             f.label = top_expression(f.probabilities);
