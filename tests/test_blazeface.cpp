@@ -127,6 +127,35 @@ TEST_CASE("BlazeFace finds faces turned up to 45 degrees and measures their roll
     }
 }
 
+TEST_CASE("BlazeFace's second scale finds the small faces of a large picture") {
+    const auto sample = sample3_and_detector();
+    if (!sample) return;
+    // sample3 shrunk to 840x560 in a 3000x2000 picture: faces of 80-105 pixels, 7-9 pixels at
+    // the network's 256, where its boxes are rough (overlapping, unmerged duplicates).
+    const fer::Image small = fer::resize_area(sample->photo, 840, 560);
+    fer::Image large(3000, 2000, fer::PixelFormat::rgb);
+    std::fill_n(large.data(), std::size_t(3000) * 2000 * 3, std::uint8_t{0});
+    for (int y = 0; y < small.height(); ++y)
+        std::copy_n(small.row(y), 3 * small.width(), large.row(800 + y) + 3 * 1200);
+    fer::BlazeFaceDetector::Workspace ws;
+    fer::BlazeFaceOptions one_scale;
+    one_scale.second_scale_from = 0;
+    CHECK(sample->detector.detect(large, ws, one_scale).size() > 3);
+    // At twice the side, the three faces, once each.
+    const std::vector<fer::FaceDetection> faces = sample->detector.detect(large, ws);
+    CHECK(faces.size() == 3);
+    for (const fer::FaceDetection& f : faces) {
+        CHECK(f.score > 0.6f);
+        CHECK(f.x > 1200);
+        CHECK(f.x + f.width < 2040);
+        CHECK(f.y > 800);
+        CHECK(f.y + f.height < 1360);
+    }
+    // Below the side where the second scale starts, one scale.
+    one_scale.second_scale_from = 3001;
+    CHECK(sample->detector.detect(large, ws, one_scale).size() > 3);
+}
+
 TEST_CASE("the recognizer levels BlazeFace's faces turned up to 45 degrees, labels unchanged") {
     const auto sample = sample3_and_detector();
     if (!sample) return;
@@ -173,7 +202,8 @@ TEST_CASE("BlazeFace refuses other networks, truncated files and options out of 
     const fer::Image picture(40, 30, fer::PixelFormat::rgb);
     for (const fer::BlazeFaceOptions& bad :
          {fer::BlazeFaceOptions{0.0f, 0.3f, 10}, fer::BlazeFaceOptions{1.0f, 0.3f, 10},
-          fer::BlazeFaceOptions{0.5f, 1.5f, 10}, fer::BlazeFaceOptions{0.5f, 0.3f, 0}})
+          fer::BlazeFaceOptions{0.5f, 1.5f, 10}, fer::BlazeFaceOptions{0.5f, 0.3f, 0},
+          fer::BlazeFaceOptions{0.5f, 0.3f, 10, -1}})
         CHECK_THROWS_AS(detector->detect(picture, ws, bad), fer::error);
     CHECK(detector->detect(picture, ws).empty());  // a black picture has no face
     CHECK_THROWS_AS(detector->detect(fer::Image(), ws), fer::error);

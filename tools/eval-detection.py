@@ -3,7 +3,7 @@
 image and average precision, at one or more IoU thresholds.
 
   tools/eval-detection.py GT.jsonl [--fer build/fer] [--iou 0.4 0.5] [--json]
-                          [--pr-png FILE] [-- DETECT_OPTIONS...]
+                          [--pr-png FILE] [--mosaic N] [-- DETECT_OPTIONS...]
   tools/eval-detection.py GT.jsonl --detections DETECTIONS.jsonl [...]
 
 GT.jsonl has one line per image, as ../shared/data/fddb-dev/gt.jsonl:
@@ -23,14 +23,19 @@ precision = hits / (hits + false positives), false positives per image over all 
 precision: detections of all images ranked together, the area under the precision-recall curve
 with precision made non-increasing (all-point interpolation, as PASCAL VOC since 2010).
 
+--mosaic N pastes the images N x N into larger pictures (cells the size of the largest image,
+black around smaller ones, a last group made of what is left) and scores those: the same faces,
+N times smaller against the picture, as in large photos of groups.
+
 Exit status: 0, 1 when an input cannot be read or fer fails, 2 for a bad command line.
-Needs Debian's python3-matplotlib only for --pr-png.
+Needs Debian's python3-matplotlib only for --pr-png, python3-pil only for --mosaic.
 """
 import argparse
 import json
 import os
 import subprocess
 import sys
+import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -88,6 +93,32 @@ def read_ground_truth(path):
     if not images:
         raise EvalError("%s: no images" % path)
     return images
+
+
+def make_mosaics(images, n, folder):
+    """Ground truth of the images pasted n x n into pictures written to `folder`."""
+    from PIL import Image  # Debian's python3-pil; only this option needs it
+    opened = []
+    for written, absolute, faces, ignore in images:
+        try:
+            opened.append((Image.open(absolute).convert("RGB"), faces, ignore))
+        except OSError as e:
+            raise EvalError("%s: %s" % (absolute, e))
+    cell_w = max(im.width for im, _, _ in opened)
+    cell_h = max(im.height for im, _, _ in opened)
+    out = []
+    for first in range(0, len(opened), n * n):
+        canvas = Image.new("RGB", (cell_w * n, cell_h * n))
+        faces, ignore = [], []
+        for k, (im, f, i) in enumerate(opened[first:first + n * n]):
+            dx, dy = (k % n) * cell_w, (k // n) * cell_h
+            canvas.paste(im, (dx, dy))
+            faces += [[x + dx, y + dy, w, h] for x, y, w, h in f]
+            ignore += [[x + dx, y + dy, w, h] for x, y, w, h in i]
+        name = "mosaic%04d.png" % (first // (n * n))
+        canvas.save(os.path.join(folder, name))
+        out.append((name, os.path.join(folder, name), faces, ignore))
+    return out
 
 
 def detection_rows(rows, source):
@@ -226,33 +257,47 @@ def main():
                         help="IoU thresholds for a hit (default 0.4 0.5)")
     parser.add_argument("--json", action="store_true", help="one JSON object per threshold")
     parser.add_argument("--pr-png", metavar="FILE", help="draw the precision-recall curves")
+    parser.add_argument("--mosaic", type=int, metavar="N",
+                        help="score the images pasted N x N into larger pictures")
     args = parser.parse_args(argv)
     if not all(0 < t <= 1 for t in args.iou):
         parser.error("--iou thresholds must be above 0 and at most 1")
+    if args.mosaic is not None and not 1 <= args.mosaic <= 8:
+        parser.error("--mosaic expects 1 to 8")
+    if args.mosaic and args.detections:
+        parser.error("--mosaic runs fer detect on the pictures it makes; drop --detections")
     try:
         images = read_ground_truth(args.ground_truth)
-        if args.detections:
-            detections = detection_rows(read_jsonl(args.detections), args.detections)
-        else:
-            detections = run_fer(args.fer, images, detect_options)
-        curves = []
-        for threshold in args.iou:
-            result, curve = score(images, detections, threshold)
-            curves.append((threshold, curve, result["average_precision"]))
-            if args.json:
-                print(json.dumps(result))
-            else:
-                print("IoU >= %.2g: recall %.3f, precision %.3f, %.3f false positives per image, "
-                      "average precision %.3f (%d images, %d faces, %d hits, %d false)" % (
-                          threshold, result["recall"], result["precision"],
-                          result["false_positives_per_image"], result["average_precision"],
-                          result["images"], result["faces"], result["hits"],
-                          result["false_positives"]))
-        if args.pr_png:
-            draw_curves(args.pr_png, curves)
+        with tempfile.TemporaryDirectory() as folder:
+            if args.mosaic:
+                images = make_mosaics(images, args.mosaic, folder)
+            return report(args, images, detect_options)
     except EvalError as e:
         print("eval-detection: %s" % e, file=sys.stderr)
         return 1
+
+
+def report(args, images, detect_options):
+    """Scores the detections on `images` and prints them; the exit status."""
+    if args.detections:
+        detections = detection_rows(read_jsonl(args.detections), args.detections)
+    else:
+        detections = run_fer(args.fer, images, detect_options)
+    curves = []
+    for threshold in args.iou:
+        result, curve = score(images, detections, threshold)
+        curves.append((threshold, curve, result["average_precision"]))
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print("IoU >= %.2g: recall %.3f, precision %.3f, %.3f false positives per image, "
+                  "average precision %.3f (%d images, %d faces, %d hits, %d false)" % (
+                      threshold, result["recall"], result["precision"],
+                      result["false_positives_per_image"], result["average_precision"],
+                      result["images"], result["faces"], result["hits"],
+                      result["false_positives"]))
+    if args.pr_png:
+        draw_curves(args.pr_png, curves)
     return 0
 
 

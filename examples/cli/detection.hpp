@@ -59,7 +59,8 @@ inline std::string size_text(int width, int height, const std::string& zero) {
 // The options that apply to one detector only.
 inline const std::vector<std::string> cascade_only_options = {
     "cascade", "scale-factor", "min-neighbors", "min-size", "max-size", "require-eyes"};
-inline const std::vector<std::string> blazeface_only_options = {"min-score", "detector-model"};
+inline const std::vector<std::string> blazeface_only_options = {"min-score", "detector-model",
+                                                                "second-scale-from"};
 
 // --detector (default: the library's), refusing the other detector's options.
 inline fer::DetectorKind parse_detector_kind(const Arguments& args) {
@@ -82,6 +83,8 @@ inline fer::DetectorKind parse_detector_kind(const Arguments& args) {
 inline fer::BlazeFaceOptions parse_blazeface(const Arguments& args) {
     fer::BlazeFaceOptions options;
     options.min_score = float(args.real("min-score", options.min_score, 0.01, 0.99));
+    options.second_scale_from = int(
+        args.integer("second-scale-from", options.second_scale_from, 0, fer::limits::max_image_side));
     return options;
 }
 
@@ -103,6 +106,10 @@ inline std::vector<Option> with_face_detector_options(std::vector<Option> own,
               fer::detector_name(fer::default_detector) + ")"},
          {"min-score", "F",
           with_default("blazeface: least score of a face", fer::BlazeFaceOptions{}.min_score)},
+         {"second-scale-from", "N",
+          with_default("blazeface: pictures from N pixels (longer side) are searched again at "
+                       "twice the resolution for small faces, 5x the time; 0: never",
+                       fer::BlazeFaceOptions{}.second_scale_from)},
          {"detector-model", "FILE",
           "blazeface: model file (default: the shipped weights/blazeface.gguf)"},
          {"cascade", "FILE", "haar: face cascade XML (default: OpenCV's frontal face cascade)"},

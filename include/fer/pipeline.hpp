@@ -154,18 +154,26 @@ class Recognizer {
     std::vector<FoundFace> detect_faces(const ImageView& image, Workspace& ws,
                                         ImageView gray = {}) const {
         detail::require_nonempty(image, "detect faces");
+        if (blazeface_) return detect_faces_blazeface(image, ws, options_.blazeface);
         std::vector<FoundFace> faces;
-        if (blazeface_) {
-            for (const FaceDetection& d : blazeface_->detect(image, ws.blazeface, options_.blazeface))
-                faces.push_back(FoundFace{d.box(), d.score, 0, true, d.keypoints});
-            return faces;
-        }
         if (!detector_) detail::fail("recognize: no face detector (classify crops or boxes)");
         Image converted;
         if (gray.empty())
             gray = image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
         for (const Detection& d : detector_->detect(gray, options_.detection))
             faces.push_back(FoundFace{d.box, 0.0f, d.neighbors, false, {}});
+        return faces;
+    }
+
+    // BlazeFace's faces in `image` with other options than the recognizer's (a video tracker
+    // searches at one scale). Throws: fer::error for an empty image, options out of range or a
+    // recognizer without BlazeFace.
+    std::vector<FoundFace> detect_faces_blazeface(const ImageView& image, Workspace& ws,
+                                                  const BlazeFaceOptions& options) const {
+        if (!blazeface_) detail::fail("BlazeFace detection", "a recognizer with BlazeFace", "none");
+        std::vector<FoundFace> faces;
+        for (const FaceDetection& d : blazeface_->detect(image, ws.blazeface, options))
+            faces.push_back(FoundFace{d.box(), d.score, 0, true, d.keypoints});
         return faces;
     }
 

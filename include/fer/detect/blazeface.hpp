@@ -22,6 +22,7 @@
 #include "../error.hpp"
 #include "../image.hpp"
 #include "../imgproc.hpp"
+#include "../limits.hpp"
 #include "../nn/network.hpp"
 #include "../preprocess.hpp"
 
@@ -60,6 +61,10 @@ struct BlazeFaceOptions {
     float min_score = 0.5f;  // candidates below are dropped
     float merge_iou = 0.3f;  // candidates overlapping more are merged into one face
     int max_faces = 100;     // the best-scoring ones when more are found
+    // Pictures whose longer side has at least this many pixels are searched a second time with
+    // the network at twice its input side (512 for the shipped model), where faces too small at
+    // 256 are found, at 5 times the cost; 0: never (README, "Detectors").
+    int second_scale_from = 800;
 };
 
 namespace detail {
@@ -71,6 +76,9 @@ inline void check_blazeface_options(const BlazeFaceOptions& options) {
         fail("BlazeFace merge_iou", "0 to 1", options.merge_iou);
     if (options.max_faces < 1 || options.max_faces > 10000)
         fail("BlazeFace max_faces", "1 to 10000", options.max_faces);
+    if (options.second_scale_from < 0 || options.second_scale_from > limits::max_image_side)
+        fail("BlazeFace second_scale_from", concat("0 to ", limits::max_image_side),
+             options.second_scale_from);
 }
 
 inline float box_iou(const FaceDetection& a, const FaceDetection& b) {
@@ -120,18 +128,56 @@ inline std::vector<FaceDetection> merge_overlapping(std::vector<FaceDetection> c
 class BlazeFaceDetector {
   public:
     struct Workspace {
-        Tensor input;
-        Network::Workspace network;
+        Tensor input, fine_input;
+        Network::Workspace network, fine_network;
     };
 
     // Throws: fer::error when `net` does not have BlazeFace's input (square, RGB) and four
     // outputs (scores and boxes at strides 16 and 32, as above).
-    explicit BlazeFaceDetector(Network net) : net_(std::move(net)) {
-        const Shape in = net_.input().shape;
+    explicit BlazeFaceDetector(Network net)
+        : net_(checked(std::move(net))),
+          fine_net_(checked(net_.with_input_shape(
+              {2 * net_.input().shape.height, 2 * net_.input().shape.width, 3}))) {}
+
+    const Network& network() const { return net_; }
+
+    // The faces in `picture` (RGB or gray), best first. Throws: fer::error for an empty picture
+    // or options out of range.
+    std::vector<FaceDetection> detect(const ImageView& picture, Workspace& ws,
+                                      const BlazeFaceOptions& options = {}) const {
+        detail::require_nonempty(picture, "BlazeFace detect");
+        detail::check_blazeface_options(options);
+        Image converted;
+        const ImageView rgb = picture.format() == PixelFormat::rgb
+                                  ? picture
+                                  : (converted = convert(picture, PixelFormat::rgb)).view();
+        std::vector<FaceDetection> candidates;
+        const bool two_scales = options.second_scale_from > 0 &&
+                                std::max(picture.width(), picture.height()) >=
+                                    options.second_scale_from;
+        // With two scales, each answers for the sizes it sees best: faces narrower than
+        // `handover` input pixels at the first are the second's (their boxes at the first are
+        // rough, and too far off to merge with the second's).
+        const float handover = 0.18f * float(net_.input().shape.width);
+        find_candidates(net_, rgb, ws.input, ws.network, options,
+                        two_scales ? handover : 0.0f, 1e9f, candidates);
+        if (two_scales)
+            find_candidates(fine_net_, rgb, ws.fine_input, ws.fine_network, options, 0.0f,
+                            2 * handover, candidates);
+        return detail::merge_overlapping(std::move(candidates), options.merge_iou,
+                                         options.max_faces);
+    }
+
+  private:
+    Network net_;
+    Network fine_net_;  // the same network at twice the input side (BlazeFaceOptions)
+
+    static Network checked(Network net) {
+        const Shape in = net.input().shape;
         if (in.channels != 3 || in.height != in.width || in.height % 32 != 0)
             detail::fail("BlazeFace input", "a square RGB input, a multiple of 32 pixels",
                          detail::describe(in));
-        const std::vector<int> outputs = net_.output_nodes();
+        const std::vector<int> outputs = net.output_nodes();
         const int fine = in.height / 16, coarse = in.height / 32;
         const Shape expected[4] = {
             {fine, fine, 2}, {coarse, coarse, 6}, {fine, fine, 32}, {coarse, coarse, 96}};
@@ -139,44 +185,41 @@ class BlazeFaceDetector {
             detail::fail("BlazeFace outputs", "4 (scores and boxes at two strides)",
                          outputs.size());
         for (std::size_t k = 0; k < 4; ++k) {
-            const Shape& got = net_.nodes()[std::size_t(outputs[k])].output;
+            const Shape& got = net.nodes()[std::size_t(outputs[k])].output;
             if (got != expected[k])
                 detail::fail(detail::concat("BlazeFace output ", k), detail::describe(expected[k]),
                              detail::describe(got));
         }
+        return net;
     }
 
-    const Network& network() const { return net_; }
+    // Runs `net` on `rgb` letterboxed into its input and appends the candidates scoring at least
+    // options.min_score whose width in input pixels is in [min_width, max_width), in picture
+    // pixels.
+    static void find_candidates(const Network& net, const ImageView& rgb, Tensor& input,
+                                Network::Workspace& ws, const BlazeFaceOptions& options,
+                                float min_width, float max_width,
+                                std::vector<FaceDetection>& candidates) {
+        const int side = net.input().shape.width;
+        const double scale = double(side) / std::max(rgb.width(), rgb.height());
+        const int w = std::clamp(int(std::lround(rgb.width() * scale)), 1, side);
+        const int h = std::clamp(int(std::lround(rgb.height() * scale)), 1, side);
+        const Image fitted = resize_bilinear(rgb, w, h);
+        input.reset(net.input().shape);
+        std::fill(input.data(), input.data() + input.size(), 0.0f);
+        for (int y = 0; y < h; ++y) {
+            const std::uint8_t* row = fitted.row(y);
+            float* out = input.data() + std::int64_t(y) * side * 3;
+            for (int i = 0; i < 3 * w; ++i) out[i] = float(row[i]);
+        }
+        normalize_input(input.mutable_view(), net.input());
+        net.forward(input, ws);
 
-    // The faces in `picture` (RGB or gray), best first. Throws: fer::error for an empty picture.
-    std::vector<FaceDetection> detect(const ImageView& picture, Workspace& ws,
-                                      const BlazeFaceOptions& options = {}) const {
-        detail::require_nonempty(picture, "BlazeFace detect");
-        detail::check_blazeface_options(options);
-        const int side = net_.input().shape.width;
-        const double scale = double(side) / std::max(picture.width(), picture.height());
-        const int w = std::clamp(int(std::lround(picture.width() * scale)), 1, side);
-        const int h = std::clamp(int(std::lround(picture.height() * scale)), 1, side);
-        const Image rgb = resize_bilinear(picture.format() == PixelFormat::rgb
-                                              ? picture
-                                              : convert(picture, PixelFormat::rgb).view(),
-                                          w, h);
-        ws.input.reset(net_.input().shape);
-        std::fill(ws.input.data(), ws.input.data() + ws.input.size(), 0.0f);
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x)
-                for (int c = 0; c < 3; ++c)
-                    ws.input.data()[(std::int64_t(y) * side + x) * 3 + c] =
-                        float(rgb.row(y)[3 * x + c]);
-        normalize_input(ws.input.mutable_view(), net_.input());
-        net_.forward(ws.input, ws.network);
-
-        std::vector<FaceDetection> candidates;
         const float logit_floor = std::log(options.min_score / (1.0f - options.min_score));
         const float back = float(1.0 / scale);  // input pixels to picture pixels
         for (int head = 0; head < 2; ++head) {
-            const Tensor& scores = net_.output(ws.network, std::size_t(head));
-            const Tensor& boxes = net_.output(ws.network, std::size_t(head + 2));
+            const Tensor& scores = net.output(ws, std::size_t(head));
+            const Tensor& boxes = net.output(ws, std::size_t(head + 2));
             const int grid = scores.shape().width, anchors = scores.shape().channels;
             const float stride = float(side) / float(grid);
             for (int gy = 0; gy < grid; ++gy)
@@ -186,6 +229,7 @@ class BlazeFaceDetector {
                         const float logit = scores.data()[anchor];
                         if (!(logit >= logit_floor)) continue;
                         const float* r = boxes.data() + anchor * 16;
+                        if (!(r[2] >= min_width && r[2] < max_width)) continue;
                         const float ax = (float(gx) + 0.5f) * stride;
                         const float ay = (float(gy) + 0.5f) * stride;
                         FaceDetection d;
@@ -199,12 +243,7 @@ class BlazeFaceDetector {
                         if (d.width > 0 && d.height > 0) candidates.push_back(d);
                     }
         }
-        return detail::merge_overlapping(std::move(candidates), options.merge_iou,
-                                         options.max_faces);
     }
-
-  private:
-    Network net_;
 };
 
 }  // namespace fer

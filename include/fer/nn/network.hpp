@@ -137,6 +137,22 @@ class Network {
         return ws.outputs[output_node(k)];
     }
 
+    // The same layers and outputs reading inputs of `shape` (a fully convolutional network runs
+    // on pictures of other sizes), with the same labels and provenance.
+    // Throws: fer::error when a layer cannot take the shapes that follow (a dense layer's input
+    // size, a window larger than its input).
+    Network with_input_shape(const Shape& shape) const {
+        Network out;
+        NetworkInput in = input_;
+        in.shape = shape;
+        out.set_input(in);
+        for (const Node& n : nodes_) out.add(n.layer, n.inputs);
+        if (!outputs_.empty()) out.set_outputs(outputs_);
+        out.labels = labels;
+        out.info = info;
+        return out;
+    }
+
     const NetworkInput& input() const { return input_; }
     const std::vector<Node>& nodes() const { return nodes_; }
     // The shape of the (first) output.

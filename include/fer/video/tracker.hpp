@@ -17,8 +17,9 @@
 // the recognizer aligns, is measured when a track starts and once per interval after that
 // (tracks take turns), and reused in between.
 // With BlazeFace, whose one pass over the frame costs about what the cascade's search near a few
-// faces does, the whole frame is searched every `detect_interval` frames and the faces keep
-// their boxes and keypoints (which give the alignment) in between.
+// faces does, the whole frame is searched (at one scale, BlazeFaceOptions) every
+// `detect_interval` frames and the faces keep their boxes and keypoints (which give the
+// alignment) in between.
 // Detections are assigned to tracks by box overlap (IoU, greedy); a track survives `max_missed`
 // frames without a detection and then ends. Each face seen in a frame is reported; faces are
 // classified in turns (TrackerOptions::classify_interval) and their probabilities smoothed over
@@ -206,8 +207,11 @@ class FaceTracker {
         const int interval = options_.detect_interval;
         if (stream_frames_ % interval != 0) return;
         for (Track& t : tracks_) t.missed += interval;
+        // One scale: the second costs five times the first, more than a frame has.
+        BlazeFaceOptions one_scale = recognizer_->options().blazeface;
+        one_scale.second_scale_from = 0;
         const std::vector<FoundFace> found =
-            recognizer_->detect_faces(frame, workspaces_.front());
+            recognizer_->detect_faces_blazeface(frame, workspaces_.front(), one_scale);
         std::vector<Rect> boxes, previous;
         for (const FoundFace& f : found) boxes.push_back(f.box);
         for (const Track& t : tracks_) previous.push_back(t.box);
