@@ -1,4 +1,5 @@
-// Whole networks, one face at a time on one core: the shipped models (weights/). Per model:
+// Whole networks, one face at a time on one core: the shipped models (weights/), and the
+// BlazeFace face detector's network on its 256x256 input. Per model:
 // <model>/fp32 (fer's float kernels), <model>/opencv (the same network exported to ONNX by
 // tools/convert.py --onnx, run by OpenCV's DNN module on one thread, in the same process),
 // <model>/int8 (int8 convolutions). Counters: multiply-accumulates, GFLOP/s and the fraction of
@@ -12,6 +13,7 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
@@ -48,6 +50,7 @@ struct Model {
 const Model shipped[] = {{"human_emotion", "human-emotion-int8.gguf"},
                          {"faceapi_expression", "faceapi-expression-int8.gguf"},
                          {"mini_xception", "xception-int8.gguf"}};
+const Model detector = {"blazeface", "blazeface.gguf"};
 
 fer::Tensor bench_input(const fer::Shape& shape) {
     fer::Tensor input(shape);
@@ -90,10 +93,12 @@ void run_opencv(benchmark::State& state, const std::string& name, const fer::Net
         for (int y = 0; y < s.height; ++y)
             for (int x = 0; x < s.width; ++x)
                 blob.ptr<float>()[(c * s.height + y) * s.width + x] = input.view().at(y, x, c);
-    for (auto _ : state) {
+    const std::vector<std::string> heads = cv_net.getUnconnectedOutLayersNames();
+    std::vector<cv::Mat> outputs;
+    for (auto _ : state) {  // every output, as fer's forward computes them all
         cv_net.setInput(blob);
-        cv::Mat out = cv_net.forward();
-        benchmark::DoNotOptimize(out.data);
+        cv_net.forward(outputs, heads);
+        benchmark::DoNotOptimize(outputs[0].data);
     }
     add_counters(state, macs(net));
 }
@@ -108,7 +113,9 @@ void run_classifier(benchmark::State& state, const fer::ExpressionClassifier& cl
 }
 
 void register_benchmarks() {
-    for (const Model& m : shipped) {
+    std::vector<Model> networks(std::begin(shipped), std::end(shipped));
+    networks.push_back(detector);
+    for (const Model& m : networks) {
         const std::string path = std::string(FER_WEIGHTS_DIR) + "/" + m.file;
         if (!std::filesystem::exists(path)) continue;
         const auto net = std::make_shared<const fer::Network>(fer::load_network(path));

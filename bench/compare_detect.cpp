@@ -1,14 +1,20 @@
-// Face detection, fer against OpenCV 4's CascadeClassifier, on the same 640 x 480 gray pixels
-// with the same parameters (scale 1.1, 3 neighbours, minimum 30 x 30), one thread each, in one
-// run, alternating. Prints a Markdown table with median and fastest times, the speed ratios and
-// whether the boxes agree; then fer with two threads. The fastest run is the least disturbed by
-// other work on a shared machine; the median is what a user sees on average.
+// Face detection on 640 x 480 frames, one thread each, in one run, alternating:
+// - the Viola-Jones cascade, fer against OpenCV 4's CascadeClassifier on the same gray pixels
+//   with the same parameters (scale 1.1, 3 neighbours, minimum 30 x 30): median and fastest
+//   times, the speed ratios and whether the boxes agree; then fer with two threads;
+// - BlazeFace, fer's detect() (letterbox, network, decoding, merging) against the same network
+//   in OpenCV's DNN module (the ONNX file tools/bench.sh writes; letterbox, blob and the
+//   network's four outputs, without decoding), and against fer's cascade on the same frame.
+// The fastest run is the least disturbed by other work on a shared machine; the median is what
+// a user sees on average. Prints Markdown tables.
 //
 //   build-bench/bench/fer_compare_detect [--repeat N] [--cascade FILE] [IMAGE...]
 //   (default images: the face-api sample photos and skimage's astronaut)
 #include <fer/fer.hpp>
 
 #include <opencv2/core/utility.hpp>
+#include <opencv2/dnn.hpp>
+#include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
 
 #include <algorithm>
@@ -23,6 +29,57 @@
 using bench::fastest;
 using bench::median;
 using bench::time_ms;
+
+namespace {
+
+// BlazeFace on each image as a 640x480 RGB frame: fer, OpenCV's DNN module, fer's cascade.
+void compare_blazeface(const std::vector<std::string>& images, int repeat,
+                       const fer::CascadeDetector& cascade, const fer::DetectionOptions& options) {
+    const std::string onnx = std::string(FER_BENCH_ONNX_DIR) + "/blazeface.onnx";
+    if (!std::filesystem::exists(onnx)) {
+        std::printf("\nno %s: run tools/bench.sh for the BlazeFace comparison\n", onnx.c_str());
+        return;
+    }
+    const fer::BlazeFaceDetector ours(fer::load_network(fer::default_blazeface_model_path()));
+    fer::BlazeFaceDetector::Workspace ws;
+    cv::dnn::Net theirs = cv::dnn::readNetFromONNX(onnx);
+    const std::vector<std::string> heads = theirs.getUnconnectedOutLayersNames();
+    const int side = ours.network().input().shape.width;
+    std::printf(
+        "\n| image (640x480) | faces | BlazeFace, fer, median (fastest) | BlazeFace, OpenCV DNN | "
+        "OpenCV / fer | Haar, fer | Haar / BlazeFace, fer |\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
+    double total_ours = 0, total_theirs = 0, total_haar = 0;
+    for (const std::string& path : images) {
+        if (!std::filesystem::exists(path)) continue;
+        const fer::Image frame = fer::resize_area(fer::load_image(path, fer::PixelFormat::rgb), 640, 480);
+        const cv::Mat pixels(480, 640, CV_8UC3, const_cast<std::uint8_t*>(frame.data()));
+        std::vector<double> t_ours, t_theirs, t_haar;
+        std::vector<fer::FaceDetection> found;
+        std::vector<cv::Mat> outputs;
+        for (int r = 0; r < repeat; ++r) {  // alternating
+            t_ours.push_back(bench::time_ms([&] { found = ours.detect(frame, ws); }));
+            t_theirs.push_back(bench::time_ms([&] {
+                cv::Mat fitted, boxed;
+                cv::resize(pixels, fitted, cv::Size(side, side * 480 / 640), 0, 0, cv::INTER_LINEAR);
+                cv::copyMakeBorder(fitted, boxed, 0, side - fitted.rows, 0, 0, cv::BORDER_CONSTANT);
+                theirs.setInput(cv::dnn::blobFromImage(boxed, 1.0 / 127.5, cv::Size(),
+                                                       cv::Scalar(127.5, 127.5, 127.5)));
+                theirs.forward(outputs, heads);
+            }));
+            t_haar.push_back(bench::time_ms([&] { cascade.detect(frame, options); }));
+        }
+        const double a = median(t_ours), c = median(t_theirs), h = median(t_haar);
+        total_ours += a, total_theirs += c, total_haar += h;
+        std::printf("| %s | %zu | %.1f (%.1f) ms | %.1f (%.1f) ms | %.2fx | %.1f ms | %.2fx |\n",
+                    std::filesystem::path(path).filename().c_str(), found.size(), a,
+                    fastest(t_ours), c, fastest(t_theirs), c / a, h, h / a);
+    }
+    std::printf("| **all** | | %.1f ms | %.1f ms | **%.2fx** | %.1f ms | **%.2fx** |\n", total_ours,
+                total_theirs, total_theirs / total_ours, total_haar, total_haar / total_ours);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     int repeat = 9;
@@ -99,6 +156,7 @@ int main(int argc, char** argv) {
                     total_ours, best_ours, total_theirs, best_theirs, total_theirs / total_ours,
                     best_theirs / best_ours);
         std::printf("\nboxes identical to OpenCV's: %s\n", all_same ? "yes, on every image" : "NO");
+        compare_blazeface(images, repeat, ours, options);
         return all_same ? 0 : 1;
     } catch (const fer::error& e) {
         std::fprintf(stderr, "fer_compare_detect: %s\n", e.what());

@@ -15,6 +15,8 @@ mkdir -p build-bench/onnx
   --onnx build-bench/onnx/human_emotion.onnx
 /usr/bin/python3 tools/convert.py faceapi assets/face-api/face_expression_model-weights_manifest.json \
   -o build-bench/onnx/faceapi.gguf --onnx build-bench/onnx/faceapi_expression.onnx
+/usr/bin/python3 tools/convert.py tfjs assets/human/blazeface.json -o build-bench/onnx/blazeface.gguf \
+  --scale 0.0078431373 --offset -1 --onnx build-bench/onnx/blazeface.onnx
 xception=../shared/models/mini_xception/fer2013_mini_XCEPTION.102-0.66.hdf5
 if [[ -f "$xception" ]]; then
   /usr/bin/python3 tools/convert.py keras "$xception" -o build-bench/onnx/xception.gguf \

@@ -104,13 +104,16 @@ def build(model):
             nodes.append(helper.make_node("Softmax", [flat], [out], axis=1, name="softmax%d" % n))
         else:
             raise ConversionError("layer %d: %s cannot be exported" % (n, l.type))
-    last = "t%d" % (len(model.layers) - 1)
-    h, w, c = shapes[-1]
-    out_shape = [1, c] if model.layers[-1].type in ("softmax", "dense") else [1, c, h, w]
+    outputs = []
+    for i in model.outputs or [len(model.layers) - 1]:  # a detector's heads, in order
+        h, w, c = shapes[i]
+        flat = model.layers[i].type in ("softmax", "dense")
+        outputs.append(helper.make_tensor_value_info("t%d" % i, TensorProto.FLOAT,
+                                                     [1, c] if flat else [1, c, h, w]))
     graph = helper.make_graph(
         nodes, "fer", [helper.make_tensor_value_info(
             "input", TensorProto.FLOAT, [1, model.channels, model.height, model.width])],
-        [helper.make_tensor_value_info(last, TensorProto.FLOAT, out_shape)], inits)
+        outputs, inits)
     proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)],
                               producer_name="fer tools/convert.py")
     proto.ir_version = 7
