@@ -54,7 +54,7 @@ TEST_CASE("recognize: faces on the sample photos, the same answers in a batch") 
     fer::Recognizer::Workspace ws;
     std::vector<std::vector<fer::FaceResult>> expected;
     for (const fer::Image& p : photos) expected.push_back(recognizer->recognize(p, ws));
-    CHECK(expected[0].size() == 2);  // sample1: two faces (the tilted third is missed)
+    CHECK(expected[0].size() == 2);  // sample1: one face and a badge (two faces missed)
     CHECK(expected[2].size() == 5);  // sample3: three faces, a glass and a phone
     // BlazeFace: all three faces of sample1, only the faces of sample3, each crop aligned by
     // the eye keypoints.
