@@ -69,6 +69,62 @@ TEST_CASE("BlazeFace merging: overlapping candidates become their score-weighted
     CHECK(one[0].score == doctest::Approx(0.7f));
 }
 
+TEST_CASE("BlazeFace's two passes: faces seen in both get the mean, the others half a score") {
+    fer::BlazeFaceOptions options;
+    options.min_score = 0.4f;
+    // Direct: a face at 0 (0.8) and one at 100 (0.9); mirrored: the first again at 2 (0.6),
+    // one at 200 (0.7).
+    const std::vector<fer::FaceDetection> faces = fer::detail::mean_of_mirrored(
+        {candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)},
+        {candidate(2, 0, 10, 0.6f), candidate(200, 0, 10, 0.7f)}, options);
+    REQUIRE(faces.size() == 2);  // 200 (0.35) falls under 0.4
+    CHECK(faces[0].score == doctest::Approx(0.7f));  // (0.8 + 0.6) / 2, best first
+    CHECK(faces[0].x == doctest::Approx((0.8 * 0 + 0.6 * 2) / 1.4));
+    CHECK(faces[1].score == doctest::Approx(0.45f));
+    CHECK(faces[1].x == doctest::Approx(100.0f));
+    options.max_faces = 1;  // the best one
+    const std::vector<fer::FaceDetection> best = fer::detail::mean_of_mirrored(
+        {candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)}, {candidate(2, 0, 10, 0.6f)},
+        options);
+    REQUIRE(best.size() == 1);
+    CHECK(best[0].score == doctest::Approx(0.7f));
+}
+
+TEST_CASE("BlazeFace's mirrored pass sees what a pass over the mirrored picture sees") {
+    const auto sample = sample3_and_detector();
+    if (!sample) return;
+    const fer::Image photo = fer::resize_area(sample->photo, 640, 450);
+    fer::Image flipped(photo.width(), photo.height(), fer::PixelFormat::rgb);
+    for (int y = 0; y < photo.height(); ++y)
+        for (int x = 0; x < photo.width(); ++x)
+            std::copy_n(photo.row(y) + 3 * x, 3, flipped.row(y) + 3 * (photo.width() - 1 - x));
+    fer::BlazeFaceDetector::Workspace ws;
+    fer::BlazeFaceOptions one_pass;
+    one_pass.mirror = false;
+    one_pass.min_score = 0.05f;  // the floor the two-pass detection uses at min_score 0.36
+    one_pass.max_faces = 10000;
+    std::vector<fer::FaceDetection> back = sample->detector.detect(flipped, ws, one_pass);
+    for (fer::FaceDetection& f : back) {  // into the photo's coordinates and keypoint order
+        f.x = float(photo.width()) - f.x - f.width;
+        for (fer::FacePoint& p : f.keypoints) p.x = float(photo.width()) - p.x;
+        std::swap(f.keypoints[0], f.keypoints[1]);
+        std::swap(f.keypoints[4], f.keypoints[5]);
+    }
+    const fer::BlazeFaceOptions two_passes;
+    const std::vector<fer::FaceDetection> expected = fer::detail::mean_of_mirrored(
+        sample->detector.detect(photo, ws, one_pass), back, two_passes);
+    const std::vector<fer::FaceDetection> got = sample->detector.detect(photo, ws, two_passes);
+    REQUIRE(got.size() == expected.size());
+    CHECK(got.size() == 3);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(got[i].score == doctest::Approx(expected[i].score).epsilon(1e-3));
+        CHECK(got[i].x == doctest::Approx(expected[i].x).epsilon(1e-3));
+        CHECK(got[i].width == doctest::Approx(expected[i].width).epsilon(1e-3));
+        for (int k = 0; k < fer::face_keypoint_count; ++k)
+            CHECK(got[i].keypoints[k].x == doctest::Approx(expected[i].keypoints[k].x).epsilon(1e-3));
+    }
+}
+
 TEST_CASE("BlazeFace on a photo: the three faces, keypoints where they belong, no glass") {
     const auto sample = sample3_and_detector();
     if (!sample) return;
@@ -138,11 +194,14 @@ TEST_CASE("BlazeFace's second scale finds the small faces of a large picture") {
     for (int y = 0; y < small.height(); ++y)
         std::copy_n(small.row(y), 3 * small.width(), large.row(800 + y) + 3 * 1200);
     fer::BlazeFaceDetector::Workspace ws;
-    fer::BlazeFaceOptions one_scale;
+    fer::BlazeFaceOptions two_scales;  // one pass each, its own scores
+    two_scales.mirror = false;
+    two_scales.min_score = 0.5f;
+    fer::BlazeFaceOptions one_scale = two_scales;
     one_scale.second_scale_from = 0;
     CHECK(sample->detector.detect(large, ws, one_scale).size() > 3);
     // At twice the side, the three faces, once each.
-    const std::vector<fer::FaceDetection> faces = sample->detector.detect(large, ws);
+    const std::vector<fer::FaceDetection> faces = sample->detector.detect(large, ws, two_scales);
     CHECK(faces.size() == 3);
     for (const fer::FaceDetection& f : faces) {
         CHECK(f.score > 0.6f);
@@ -203,7 +262,7 @@ TEST_CASE("BlazeFace refuses other networks, truncated files and options out of 
     for (const fer::BlazeFaceOptions& bad :
          {fer::BlazeFaceOptions{0.0f, 0.3f, 10}, fer::BlazeFaceOptions{1.0f, 0.3f, 10},
           fer::BlazeFaceOptions{0.5f, 1.5f, 10}, fer::BlazeFaceOptions{0.5f, 0.3f, 0},
-          fer::BlazeFaceOptions{0.5f, 0.3f, 10, -1}})
+          fer::BlazeFaceOptions{0.5f, 0.3f, 10, true, -1}})
         CHECK_THROWS_AS(detector->detect(picture, ws, bad), fer::error);
     CHECK(detector->detect(picture, ws).empty());  // a black picture has no face
     CHECK_THROWS_AS(detector->detect(fer::Image(), ws), fer::error);

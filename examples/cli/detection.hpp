@@ -60,7 +60,7 @@ inline std::string size_text(int width, int height, const std::string& zero) {
 inline const std::vector<std::string> cascade_only_options = {
     "cascade", "scale-factor", "min-neighbors", "min-size", "max-size", "require-eyes"};
 inline const std::vector<std::string> blazeface_only_options = {"min-score", "detector-model",
-                                                                "second-scale-from"};
+                                                                "second-scale-from", "no-mirror"};
 
 // --detector (default: the library's), refusing the other detector's options.
 inline fer::DetectorKind parse_detector_kind(const Arguments& args) {
@@ -83,6 +83,7 @@ inline fer::DetectorKind parse_detector_kind(const Arguments& args) {
 inline fer::BlazeFaceOptions parse_blazeface(const Arguments& args) {
     fer::BlazeFaceOptions options;
     options.min_score = float(args.real("min-score", options.min_score, 0.01, 0.99));
+    options.mirror = !args.flag("no-mirror");
     options.second_scale_from = int(
         args.integer("second-scale-from", options.second_scale_from, 0, fer::limits::max_image_side));
     return options;
@@ -95,22 +96,38 @@ inline std::shared_ptr<const fer::BlazeFaceDetector> load_blazeface(const Argume
                                     : fer::default_blazeface_model_path()));
 }
 
+// How a command runs BlazeFace: on photos (two passes, a second scale for large pictures) or on
+// video frames (one pass, the tracker's own score threshold).
+enum class BlazeFaceUse { photos, video };
+
 // `own` followed by the face detectors' options with `defaults` shown in their help.
 inline std::vector<Option> with_face_detector_options(std::vector<Option> own,
-                                                      const fer::DetectionOptions& defaults) {
+                                                      const fer::DetectionOptions& defaults,
+                                                      BlazeFaceUse use = BlazeFaceUse::photos) {
+    const fer::BlazeFaceOptions photos;
+    own.push_back({"detector", "haar|blazeface",
+                   std::string("the face detector: the Viola-Jones cascade or the CNN with "
+                               "keypoints (default: ") +
+                       fer::detector_name(fer::default_detector) + ")"});
+    if (use == BlazeFaceUse::video) {
+        own.push_back({"min-score", "F",
+                       with_default("blazeface: least score of a face in a frame",
+                                    fer::TrackerOptions{}.min_face_score)});
+    } else {
+        own.insert(
+            own.end(),
+            {{"min-score", "F",
+              with_default("blazeface: least score of a face (mean of the two passes)",
+                           photos.min_score)},
+             {"no-mirror", "", "blazeface: one pass, without the mirrored picture (half the time)"},
+             {"second-scale-from", "N",
+              with_default("blazeface: pictures from N pixels (longer side) are searched again "
+                           "at twice the resolution for small faces, 5x the time; 0: never",
+                           photos.second_scale_from)}});
+    }
     own.insert(
         own.end(),
-        {{"detector", "haar|blazeface",
-          std::string("the face detector: the Viola-Jones cascade or the CNN with keypoints "
-                      "(default: ") +
-              fer::detector_name(fer::default_detector) + ")"},
-         {"min-score", "F",
-          with_default("blazeface: least score of a face", fer::BlazeFaceOptions{}.min_score)},
-         {"second-scale-from", "N",
-          with_default("blazeface: pictures from N pixels (longer side) are searched again at "
-                       "twice the resolution for small faces, 5x the time; 0: never",
-                       fer::BlazeFaceOptions{}.second_scale_from)},
-         {"detector-model", "FILE",
+        {{"detector-model", "FILE",
           "blazeface: model file (default: the shipped weights/blazeface.gguf)"},
          {"cascade", "FILE", "haar: face cascade XML (default: OpenCV's frontal face cascade)"},
          {"scale-factor", "F", with_default("haar: pyramid step", defaults.scale_factor)},

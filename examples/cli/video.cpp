@@ -67,7 +67,6 @@ int run_video(const Arguments& args) {
         throw UsageError{"expected one INPUT (a .y4m file, - for standard input, or /dev/videoN)"};
     fer::RecognizerOptions recognizer_options;
     parse_detection(args, recognizer_options.detection);
-    recognizer_options.blazeface = parse_blazeface(args);
     recognizer_options.align = !args.flag("no-align");
     fer::TrackerOptions tracker_options;
     tracker_options.detect_interval =
@@ -80,6 +79,8 @@ int run_video(const Arguments& args) {
     tracker_options.max_missed =
         int(args.integer("max-missed", tracker_options.max_missed, 0, 100000));
     tracker_options.smoothing = parse_smoothing(args);
+    tracker_options.min_face_score = float(
+        args.real("min-score", tracker_options.min_face_score, 0.01, 0.99));
     tracker_options.threads = recognizer_options.detection.threads;
     const long max_frames = args.integer("max-frames", 0, 0, 1L << 40);
     int camera_width = 640, camera_height = 480;
@@ -247,7 +248,7 @@ Command video_command() {
              {"threads", "N",
               with_default("threads for detection and for classifying faces",
                            recognition.detection.threads)}},
-            recognition.detection),
+            recognition.detection, BlazeFaceUse::video),
         run_video};
 }
 

@@ -71,13 +71,13 @@ haar, cnn, mosaic = (json.loads(open(p).read()) for p in sys.argv[1:4])
 for r in haar, cnn, mosaic:
     assert r["faces"] == 223, r
 assert haar["images"] == cnn["images"] == 142 and mosaic["images"] == 36, mosaic
-assert mosaic["recall"] >= 0.88 and mosaic["false_positives_per_image"] <= 0.5, mosaic
+assert mosaic["recall"] >= 0.92 and mosaic["false_positives_per_image"] <= 0.5, mosaic
 # The known levels (README): the Haar cascade finds most faces with a few false detections;
-# BlazeFace more faces with fewer.
+# BlazeFace (two passes) at least 93% of them with at most 0.1 false per photo.
 assert 0.7 <= haar["recall"] <= 0.85 and haar["false_positives_per_image"] <= 0.4, haar
 assert 0.6 <= haar["average_precision"] <= haar["recall"], haar
-assert cnn["recall"] >= 0.9 and cnn["false_positives_per_image"] <= 0.1, cnn
-assert cnn["average_precision"] >= 0.9, cnn
+assert cnn["recall"] >= 0.93 and cnn["false_positives_per_image"] <= 0.1, cnn
+assert cnn["average_precision"] >= 0.92, cnn
 PY
     fail "fddb-dev: $(cat "$work"/fddb-*.json)"
   echo "fddb-dev, haar: $(cat "$work/fddb-haar.json")"

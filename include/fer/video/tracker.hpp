@@ -17,7 +17,7 @@
 // the recognizer aligns, is measured when a track starts and once per interval after that
 // (tracks take turns), and reused in between.
 // With BlazeFace, whose one pass over the frame costs about what the cascade's search near a few
-// faces does, the whole frame is searched (at one scale, BlazeFaceOptions) every
+// faces does, the whole frame is searched (in one pass, BlazeFaceOptions) every
 // `detect_interval` frames and the faces keep their boxes and keypoints (which give the
 // alignment) in between.
 // Detections are assigned to tracks by box overlap (IoU, greedy); a track survives `max_missed`
@@ -71,6 +71,9 @@ struct TrackerOptions {
     // are scaled to the classified frames). 2 keeps four faces at the fast level real time on
     // one core (README); 1 classifies every face in every frame.
     int classify_interval = 2;
+    // BlazeFace: the least score of a face in the tracker's one pass over a frame (one pass's
+    // scores run higher than the two-pass mean that BlazeFaceOptions::min_score is for).
+    float min_face_score = 0.5f;
     SmoothingOptions smoothing;  // per-track averaging of the probabilities
     int threads = 1;             // workers for the full search and for classifying the faces
 };
@@ -113,6 +116,8 @@ class FaceTracker {
         if (options.search_min_neighbors < 0 || options.search_min_neighbors > 10000)
             detail::fail("tracker search min neighbors", "0 to 10000",
                          options.search_min_neighbors);
+        if (!(options.min_face_score > 0.0f && options.min_face_score < 1.0f))
+            detail::fail("tracker min face score", "above 0 and below 1", options.min_face_score);
         if (options.classify_interval < 1 || options.classify_interval > 100)
             detail::fail("classification interval", "1 to 100 frames", options.classify_interval);
         detail::check_thread_count("tracker threads", options.threads);
@@ -207,11 +212,14 @@ class FaceTracker {
         const int interval = options_.detect_interval;
         if (stream_frames_ % interval != 0) return;
         for (Track& t : tracks_) t.missed += interval;
-        // One scale: the second costs five times the first, more than a frame has.
-        BlazeFaceOptions one_scale = recognizer_->options().blazeface;
-        one_scale.second_scale_from = 0;
+        // One pass: the mirrored one doubles the cost and the second scale multiplies it by
+        // five, more than a frame has.
+        BlazeFaceOptions one_pass = recognizer_->options().blazeface;
+        one_pass.mirror = false;
+        one_pass.second_scale_from = 0;
+        one_pass.min_score = options_.min_face_score;
         const std::vector<FoundFace> found =
-            recognizer_->detect_faces_blazeface(frame, workspaces_.front(), one_scale);
+            recognizer_->detect_faces_blazeface(frame, workspaces_.front(), one_pass);
         std::vector<Rect> boxes, previous;
         for (const FoundFace& f : found) boxes.push_back(f.box);
         for (const Track& t : tracks_) previous.push_back(t.box);
