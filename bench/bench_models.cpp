@@ -2,15 +2,20 @@
 // BlazeFace face detector's network on its 256x256 input. Per model:
 // <model>/fp32 (fer's float kernels), <model>/opencv (the same network exported to ONNX by
 // tools/convert.py --onnx, run by OpenCV's DNN module on one thread, in the same process),
-// <model>/int8 (int8 convolutions). Counters: multiply-accumulates, GFLOP/s and the fraction of
-// this machine's fp32 peak (about 100 GFLOP/s per core, Eigen GEMM).
+// <model>/int8 (int8 convolutions), <model>/onnxruntime (the same ONNX file in ONNX Runtime
+// 1.30's CPU library from npm's onnxruntime-node, one thread, loaded into this process).
+// Counters: multiply-accumulates, GFLOP/s and the fraction of this machine's fp32 peak (about
+// 100 GFLOP/s per core, Eigen GEMM). For ratios, interleave the runs:
+//   fer_bench_models --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 // Then what a user pays per face: classify/<file>/fp32, fer::ExpressionClassifier on a 120x120
 // RGB face crop (resizing to each model's input, mirrored passes, the combination) for each
 // single model and each speed level's ensemble file.
-//   tools/bench.sh --benchmark_filter=models   (writes the ONNX files first)
+//   tools/bench.sh --benchmark_filter=models   (writes the ONNX files, fetches ONNX Runtime)
 #include <fer/fer.hpp>
 
 #include <benchmark/benchmark.h>
+
+#include "onnxruntime.hpp"
 
 #include <filesystem>
 #include <iterator>
@@ -104,6 +109,28 @@ void run_opencv(benchmark::State& state, const std::string& name, const fer::Net
 }
 #endif
 
+// The ONNX file tools/bench.sh wrote for `name` in ONNX Runtime, every output computed.
+void run_onnxruntime(benchmark::State& state, const std::string& name, const fer::Network& net) {
+    const std::string path = std::string(FER_BENCH_ONNX_DIR) + "/" + name + ".onnx";
+    if (!std::filesystem::exists(path) || !std::filesystem::exists(FER_BENCH_ONNXRUNTIME)) {
+        state.SkipWithError("no ONNX file or ONNX Runtime: run tools/bench.sh");
+        return;
+    }
+    const fer::Shape s = net.input().shape;
+    std::vector<std::string> outputs;  // tools/convert.py names node i's output "t<i>"
+    for (int node : net.output_nodes()) outputs.push_back("t" + std::to_string(node));
+    bench::OnnxRuntime runtime(FER_BENCH_ONNXRUNTIME, path, {1, s.channels, s.height, s.width},
+                               outputs);
+    const fer::Tensor hwc = bench_input(s);
+    std::vector<float> input(std::size_t(hwc.size()));
+    for (int c = 0; c < s.channels; ++c)
+        for (int y = 0; y < s.height; ++y)
+            for (int x = 0; x < s.width; ++x)
+                input[std::size_t((c * s.height + y) * s.width + x)] = hwc.view().at(y, x, c);
+    for (auto _ : state) benchmark::DoNotOptimize(runtime.run(input.data(), input.size()));
+    add_counters(state, macs(net));
+}
+
 void run_classifier(benchmark::State& state, const fer::ExpressionClassifier& classifier) {
     fer::Image face(120, 120, fer::PixelFormat::rgb);
     std::mt19937 rng(3);
@@ -126,6 +153,9 @@ void register_benchmarks() {
             benchmark::RegisterBenchmark(
                 (m.name + "/int8").c_str(),
                 [net](benchmark::State& state) { run_fer(state, *net, fer::Precision::int8); });
+        benchmark::RegisterBenchmark(
+            (m.name + "/onnxruntime").c_str(),
+            [net, name = m.name](benchmark::State& state) { run_onnxruntime(state, name, *net); });
 #ifdef FER_BENCH_WITH_OPENCV
         benchmark::RegisterBenchmark(
             (m.name + "/opencv").c_str(),

@@ -3,9 +3,10 @@
 //   with the same parameters (scale 1.1, 3 neighbours, minimum 30 x 30): median and fastest
 //   times, the speed ratios and whether the boxes agree; then fer with two threads;
 // - BlazeFace, fer's detect() in one pass (letterbox, network, decoding, merging; what the video
-//   tracker runs) against the same network in OpenCV's DNN module (the ONNX file tools/bench.sh
-//   writes; letterbox, blob and the network's four outputs, without decoding), and against
-//   fer's cascade on the same frame; then fer's two-pass default for photos (with the mirror).
+//   tracker runs) against the same network in OpenCV's DNN module and in ONNX Runtime (the ONNX
+//   file tools/bench.sh writes; letterbox, blob and the network's four outputs, without
+//   decoding), and against fer's cascade on the same frame; then fer's two-pass default for
+//   photos (with the mirror).
 // The fastest run is the least disturbed by other work on a shared machine; the median is what
 // a user sees on average. Prints Markdown tables.
 //
@@ -20,11 +21,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "onnxruntime.hpp"
 #include "timing.hpp"
 
 using bench::fastest;
@@ -46,19 +50,29 @@ void compare_blazeface(const std::vector<std::string>& images, int repeat,
     cv::dnn::Net theirs = cv::dnn::readNetFromONNX(onnx);
     const std::vector<std::string> heads = theirs.getUnconnectedOutLayersNames();
     const int side = ours.network().input().shape.width;
+    std::vector<std::string> ort_heads;  // tools/convert.py names node i's output "t<i>"
+    for (int node : ours.network().output_nodes()) ort_heads.push_back("t" + std::to_string(node));
+    std::unique_ptr<bench::OnnxRuntime> runtime;
+    if (std::filesystem::exists(FER_BENCH_ONNXRUNTIME))
+        runtime = std::make_unique<bench::OnnxRuntime>(
+            FER_BENCH_ONNXRUNTIME, onnx, std::vector<std::int64_t>{1, 3, side, side}, ort_heads);
+    else
+        std::printf("\n(no ONNX Runtime at %s: tools/fetch-assets.sh --bench)\n",
+                    FER_BENCH_ONNXRUNTIME);
     fer::BlazeFaceOptions one_pass, two_passes;
     one_pass.mirror = false;
     one_pass.min_score = fer::TrackerOptions{}.min_face_score;
     std::printf(
         "\n| image (640x480) | faces | BlazeFace, fer, median (fastest) | BlazeFace, OpenCV DNN | "
-        "OpenCV / fer | Haar, fer | Haar / BlazeFace, fer | fer, two passes |\n");
-    std::printf("|---|---|---|---|---|---|---|---|\n");
-    double total_ours = 0, total_theirs = 0, total_haar = 0, total_two = 0;
+        "OpenCV / fer | ONNX Runtime | ONNX Runtime / fer | Haar, fer | Haar / BlazeFace, fer | "
+        "fer, two passes |\n");
+    std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
+    double total_ours = 0, total_theirs = 0, total_ort = 0, total_haar = 0, total_two = 0;
     for (const std::string& path : images) {
         if (!std::filesystem::exists(path)) continue;
         const fer::Image frame = fer::resize_area(fer::load_image(path, fer::PixelFormat::rgb), 640, 480);
         const cv::Mat pixels(480, 640, CV_8UC3, const_cast<std::uint8_t*>(frame.data()));
-        std::vector<double> t_ours, t_theirs, t_haar, t_two;
+        std::vector<double> t_ours, t_theirs, t_ort, t_haar, t_two;
         std::vector<fer::FaceDetection> found;
         std::vector<cv::Mat> outputs;
         for (int r = 0; r < repeat; ++r) {  // alternating
@@ -71,20 +85,34 @@ void compare_blazeface(const std::vector<std::string>& images, int repeat,
                                                        cv::Scalar(127.5, 127.5, 127.5)));
                 theirs.forward(outputs, heads);
             }));
+            if (runtime)
+                t_ort.push_back(bench::time_ms([&] {
+                    cv::Mat fitted, boxed;
+                    cv::resize(pixels, fitted, cv::Size(side, side * 480 / 640), 0, 0,
+                               cv::INTER_LINEAR);
+                    cv::copyMakeBorder(fitted, boxed, 0, side - fitted.rows, 0, 0,
+                                       cv::BORDER_CONSTANT);
+                    cv::Mat blob = cv::dnn::blobFromImage(boxed, 1.0 / 127.5, cv::Size(),
+                                                          cv::Scalar(127.5, 127.5, 127.5));
+                    runtime->run(blob.ptr<float>(), blob.total());
+                }));
             t_haar.push_back(bench::time_ms([&] { cascade.detect(frame, options); }));
             t_two.push_back(bench::time_ms([&] { ours.detect(frame, ws, two_passes); }));
         }
         const double a = median(t_ours), c = median(t_theirs), h = median(t_haar),
-                     t = median(t_two);
-        total_ours += a, total_theirs += c, total_haar += h, total_two += t;
+                     t = median(t_two), o = runtime ? median(t_ort) : 0.0;
+        total_ours += a, total_theirs += c, total_ort += o, total_haar += h, total_two += t;
         std::printf(
-            "| %s | %zu | %.1f (%.1f) ms | %.1f (%.1f) ms | %.2fx | %.1f ms | %.2fx | %.1f ms |\n",
+            "| %s | %zu | %.1f (%.1f) ms | %.1f (%.1f) ms | %.2fx | %.1f ms | %.2fx | %.1f ms | "
+            "%.2fx | %.1f ms |\n",
             std::filesystem::path(path).filename().c_str(), found.size(), a, fastest(t_ours), c,
-            fastest(t_theirs), c / a, h, h / a, t);
+            fastest(t_theirs), c / a, o, o / a, h, h / a, t);
     }
-    std::printf("| **all** | | %.1f ms | %.1f ms | **%.2fx** | %.1f ms | **%.2fx** | %.1f ms |\n",
-                total_ours, total_theirs, total_theirs / total_ours, total_haar,
-                total_haar / total_ours, total_two);
+    std::printf(
+        "| **all** | | %.1f ms | %.1f ms | **%.2fx** | %.1f ms | **%.2fx** | %.1f ms | **%.2fx** | "
+        "%.1f ms |\n",
+        total_ours, total_theirs, total_theirs / total_ours, total_ort, total_ort / total_ours,
+        total_haar, total_haar / total_ours, total_two);
 }
 
 }  // namespace

