@@ -285,14 +285,23 @@ TEST_CASE("FaceTracker with BlazeFace: stable IDs, moving boxes, keypoints, turn
         CHECK(tracker.options().detect_interval == 2);  // BlazeFace's own
         std::map<int, int> seen;
         std::map<int, fer::Rect> first_box, last_box;
-        for (const fer::Image& frame : clip)
-            for (const fer::TrackedFace& f : tracker.process(frame)) {
+        std::map<int, fer::Probabilities> last_answer;
+        int search_frames_checked = 0;
+        for (std::size_t n = 0; n < clip.size(); ++n)
+            for (const fer::TrackedFace& f : tracker.process(clip[n])) {
                 ++seen[f.id];
                 if (!first_box.count(f.id)) first_box[f.id] = f.box;
                 last_box[f.id] = f.box;
                 CHECK(f.detection.has_keypoints);
                 CHECK(f.aligned);
+                // Known faces are classified between searches (odd frames), not in them.
+                if (n % 2 == 0 && last_answer.count(f.id)) {
+                    CHECK(f.raw_probabilities == last_answer[f.id]);
+                    ++search_frames_checked;
+                }
+                last_answer[f.id] = f.raw_probabilities;
             }
+        CHECK(search_frames_checked > 20);
         // The three faces under one ID each, in every frame once in view (turned, the third
         // comes into view in frame 3 and is found in frame 4); the last search (frame 28) saw
         // those in view from the start 56 pixels left and 28 up of where they started.

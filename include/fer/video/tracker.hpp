@@ -66,8 +66,9 @@ struct TrackerOptions {
     double search_scale_factor = 1.15;
     int search_min_neighbors = 1;
     // Each face is classified when its track starts and then once per `classify_interval`
-    // frames, faces taking turns by ID so that the cost spreads over the frames; in between it
-    // keeps its last answer. Smoothing's memory stays the same in frames (its alpha and window
+    // frames, faces taking turns by ID so that the cost spreads over the frames (with BlazeFace,
+    // in the frames between its searches, a frame later where a turn falls on a search); in
+    // between it keeps its last answer. Smoothing's memory stays the same in frames (its alpha and window
     // are scaled to the classified frames). 2 keeps four faces at the fast level real time on
     // one core (README); 1 classifies every face in every frame.
     int classify_interval = 2;
@@ -182,6 +183,7 @@ class FaceTracker {
         std::optional<double> roll;  // eye slope from the last measurement that found both eyes
         ProbabilitySmoother smoother;
         bool classified = false;  // the fields below hold its last answer
+        std::int64_t classified_at = 0;  // the stream frame of that answer
         Probabilities raw{}, smoothed{};
         bool aligned = false;
     };
@@ -443,6 +445,18 @@ class FaceTracker {
                     t.roll = eyes->roll_degrees;
     }
 
+    // Whether a visible face is classified in this frame (TrackerOptions::classify_interval).
+    // With BlazeFace, a search frame already pays for the network's pass, so the turns go to
+    // the frames between searches; one that falls on a search waits a frame.
+    bool classification_due(const Track& t) const {
+        const int interval = options_.classify_interval;
+        if (!t.classified || interval == 1) return true;
+        if (!recognizer_->blazeface()) return (stream_frames_ + t.id) % interval == 0;
+        const int searches = options_.detect_interval;
+        const bool search_frame = searches > 1 && stream_frames_ % searches == 0;
+        return stream_frames_ - t.classified_at >= interval && !search_frame;
+    }
+
     // The smoothing options that give, with one update per classify_interval frames, the memory
     // in frames that options_.smoothing gives with one update per frame.
     SmoothingOptions smoothing_per_classification() const {
@@ -463,8 +477,7 @@ class FaceTracker {
         std::sort(visible.begin(), visible.end(),
                   [](const Track* a, const Track* b) { return a->id < b->id; });
         for (Track* t : visible)
-            if (!t->classified || (stream_frames_ + t->id) % options_.classify_interval == 0)
-                due.push_back(t);
+            if (classification_due(*t)) due.push_back(t);
         std::vector<Probabilities> raw(due.size());
         std::vector<char> aligned(due.size(), 0);
         const std::size_t workers = std::min(workspaces_.size(), due.size());
@@ -497,6 +510,7 @@ class FaceTracker {
             t.smoothed = t.smoother.update(raw[i]);
             t.aligned = aligned[i];
             t.classified = true;
+            t.classified_at = stream_frames_;
         }
         faces_.clear();
         for (const Track* t : visible) {
