@@ -140,9 +140,6 @@ class Recognizer {
     const ExpressionClassifier& classifier() const { return classifier_; }
     // Whether the recognizer finds faces itself (else it classifies crops and given boxes).
     bool has_detector() const { return detector_ || blazeface_; }
-    DetectorKind detector_kind() const {
-        return blazeface_ ? DetectorKind::blazeface : DetectorKind::haar;
-    }
     // The face cascade, or null when the faces come from BlazeFace or from the caller.
     const CascadeDetector* detector() const { return detector_.get(); }
     // The BlazeFace detector, or null.

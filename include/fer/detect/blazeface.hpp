@@ -12,6 +12,10 @@
 // MediaPipe does (weighted non-maximum suppression): the best-scoring one takes every candidate
 // overlapping it by more than `merge_iou`, and the box and keypoints become their score-weighted
 // mean, with the best score.
+// Two more looks, both on by default (BlazeFaceOptions): the mirrored picture, whose faces are
+// paired with the first pass's and scored by the mean of the two; and, for large pictures, the
+// same network built for twice the input side, which answers for the faces too small at the
+// first. One pass at one scale is what a video tracker runs.
 #pragma once
 
 #include <algorithm>
