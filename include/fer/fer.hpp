@@ -6,24 +6,25 @@
 //
 // What it does
 //   Finds faces in pictures and video frames and says which of seven expressions each shows
-//   (angry, disgust, fear, happy, sad, surprise, neutral), with the seven probabilities: a
+//   (angry, disgust, fear, happy, sad, surprise, neutral), with the seven probabilities: two
+//   face detectors, BlazeFace (MediaPipe's CNN with six keypoints, the default) and a
 //   from-scratch Viola-Jones detector (reads OpenCV's cascade files, finds exactly OpenCV's
-//   boxes, several times faster), eye alignment, and a small CNN engine (fp32 or int8) running
-//   models converted from TensorFlow.js, Keras or ONNX (weights/, tools/convert.py). README.md
-//   has the measured accuracy and speed.
+//   boxes, several times faster), alignment by the eyes, and a small CNN engine (fp32 or int8)
+//   running models converted from TensorFlow.js, Keras or ONNX (weights/, tools/convert.py).
+//   README.md has the measured accuracy and speed.
 //
 // Quick start
 //   #include <fer/fer.hpp>
 //
-//   const fer::Recognizer recognizer = fer::Recognizer::with_defaults();  // cascades + models
+//   const fer::Recognizer recognizer = fer::Recognizer::with_defaults();  // BlazeFace + models
 //   fer::Recognizer::Workspace ws;                                         // one per thread
 //   for (const fer::FaceResult& f : recognizer.recognize(fer::load_image("group.jpg"), ws))
 //       use(f.box, fer::to_string(f.label), f.score, f.probabilities);
 //
 //   The shipped models (the best speed level; with_defaults(options, precision, fer::Level::fast)
-//   for video) are found through FER_WEIGHTS_DIR (set by the CMake target) or the environment
-//   variable FER_MODEL; the cascades at Debian's opencv-data path or through
-//   FER_FACE_CASCADE / FER_EYE_CASCADE.
+//   for video; a fourth argument fer::DetectorKind::haar for the cascades) are found through
+//   FER_WEIGHTS_DIR (set by the CMake target) or the environment variable FER_MODEL; the
+//   cascades at Debian's opencv-data path or through FER_FACE_CASCADE / FER_EYE_CASCADE.
 //
 //   The image layer and the detector on their own:
 //   fer::Image photo = fer::load_image("group.jpg");            // rgb by default
