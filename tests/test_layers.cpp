@@ -164,10 +164,10 @@ TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference")
         check_conv_against_reference(odd, random_tensor(s), context);
 }
 
-TEST_CASE("conv2d's direct vector path (8, 16 or 32 outputs, few inputs) matches the reference") {
+TEST_CASE("conv2d's direct vector path (8, 16, 24 or 32 outputs, few inputs) matches the reference") {
     INFO("seed ", test::seed());
     fer::LayerContext context;
-    for (int cout : {8, 16, 32})
+    for (int cout : {8, 16, 24, 32})
         for (int cin : {1, 3, 7, 13, 16})
             for (int kernel : {3, 5})
                 for (int stride : {1, 2})
@@ -175,7 +175,8 @@ TEST_CASE("conv2d's direct vector path (8, 16 or 32 outputs, few inputs) matches
                         const fer::Conv2D conv =
                             random_conv(kernel, stride, padding,
                                         activations[(cin + kernel + stride) % 3], cin, cout);
-                        // Widths around multiples of the 2- and 4-pixel groups, and tiny images.
+                        // Widths around multiples of the 2-, 3- and 4-pixel groups, and tiny
+                        // images.
                         const int h = test::uniform(kernel, 40), w = kernel + test::uniform(0, 9);
                         const fer::Tensor in = random_tensor({h, w, cin});
                         fer::Tensor out(conv.output_shape(in.shape()));

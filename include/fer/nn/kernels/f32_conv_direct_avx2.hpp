@@ -1,6 +1,6 @@
 // fer/nn/kernels/f32_conv_direct_avx2.hpp - direct convolution for a face model's first layers.
 //
-// Few input channels and 8, 16 or 32 outputs: a GEMM with a tiny inner dimension spends its time
+// Few input channels and 8, 16, 24 or 32 outputs: a GEMM with a tiny inner dimension spends its time
 // gathering patches; broadcasting each input value into FMAs on the outputs is several times
 // faster. The plain twin is Conv2D's Eigen path, which computes the same sums.
 #pragma once
@@ -13,7 +13,7 @@ namespace fer::detail {
 
 #if FER_HAS_AVX2
 // Output pixels `Pixels` at a time along x (independent FMA chains hide the FMA latency),
-// each with Vectors x 8 outputs in registers (Pixels x Vectors <= 8 accumulators); taps
+// each with Vectors x 8 outputs in registers (Pixels x Vectors <= 9 accumulators); taps
 // outside the input are skipped per pixel. Loops over the accumulators have constant trip
 // counts, so that they stay in registers.
 template <int Vectors, int Pixels, class Conv>

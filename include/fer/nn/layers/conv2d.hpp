@@ -62,10 +62,11 @@ struct Conv2D : ConvGeometry {
             PackedConv2D::worthwhile(*this) ? std::make_shared<const PackedConv2D>(*this) : nullptr;
     }
 
-    // A face model's first layers (few input channels, 8, 16 or 32 outputs) run the direct
+    // A face model's first layers (few input channels, 8, 16, 24 or 32 outputs) run the direct
     // kernel (fer/nn/kernels/f32_conv_direct_avx2.hpp) where this CPU has it.
     bool takes_direct_path() const {
-        return (out_channels == 8 || out_channels == 16 || out_channels == 32) &&
+        return (out_channels == 8 || out_channels == 16 || out_channels == 24 ||
+                out_channels == 32) &&
                in_channels <= 16 && !(kernel_h == 1 && kernel_w == 1) && detail::cpu_has_avx2_fma();
     }
 
@@ -78,6 +79,7 @@ struct Conv2D : ConvGeometry {
         if (takes_direct_path()) {
             if (out_channels == 8) return detail::f32_conv_direct_avx2<1, 4>(*this, in, out);
             if (out_channels == 16) return detail::f32_conv_direct_avx2<2, 4>(*this, in, out);
+            if (out_channels == 24) return detail::f32_conv_direct_avx2<3, 3>(*this, in, out);
             return detail::f32_conv_direct_avx2<4, 2>(*this, in, out);
         }
 #endif
