@@ -2,10 +2,11 @@
 // face detector and speed level (fer/default_model.hpp), with the tracker's defaults (BlazeFace:
 // a search of the whole frame every other frame; the cascade: one full search per 10 frames,
 // spread over them, and a search near each face in every frame; each face classified every
-// other frame; alignment; ema smoothing) and the variants listed at the end. The stream is made here from the sample photos (see
-// frames()), so that full searches, near searches, alignment and classification all run on real
-// pictures. Counters: frames/s (items_per_second), the slowest frame's milliseconds (what a live
-// stream must absorb), faces per frame (should be 4), tracks started (4 unless false detections).
+// other frame; alignment; ema smoothing) and the variants listed at the end. The stream is made
+// here from the sample photos (see frames()), so that full searches, near searches, alignment and
+// classification all run on real pictures. Counters: frames/s (items_per_second), the slowest
+// frame's milliseconds (what a live stream must absorb), faces per frame (should be 4), tracks
+// started (4 unless false detections).
 //   tools/bench.sh --benchmark_filter=video
 #include <fer/fer.hpp>
 

@@ -70,7 +70,8 @@ void compare_blazeface(const std::vector<std::string>& images, int repeat,
     double total_ours = 0, total_theirs = 0, total_ort = 0, total_haar = 0, total_two = 0;
     for (const std::string& path : images) {
         if (!std::filesystem::exists(path)) continue;
-        const fer::Image frame = fer::resize_area(fer::load_image(path, fer::PixelFormat::rgb), 640, 480);
+        const fer::Image frame =
+            fer::resize_area(fer::load_image(path, fer::PixelFormat::rgb), 640, 480);
         const cv::Mat pixels(480, 640, CV_8UC3, const_cast<std::uint8_t*>(frame.data()));
         std::vector<double> t_ours, t_theirs, t_ort, t_haar, t_two;
         std::vector<fer::FaceDetection> found;
@@ -79,7 +80,8 @@ void compare_blazeface(const std::vector<std::string>& images, int repeat,
             t_ours.push_back(bench::time_ms([&] { found = ours.detect(frame, ws, one_pass); }));
             t_theirs.push_back(bench::time_ms([&] {
                 cv::Mat fitted, boxed;
-                cv::resize(pixels, fitted, cv::Size(side, side * 480 / 640), 0, 0, cv::INTER_LINEAR);
+                cv::resize(pixels, fitted, cv::Size(side, side * 480 / 640), 0, 0,
+                           cv::INTER_LINEAR);
                 cv::copyMakeBorder(fitted, boxed, 0, side - fitted.rows, 0, 0, cv::BORDER_CONSTANT);
                 theirs.setInput(cv::dnn::blobFromImage(boxed, 1.0 / 127.5, cv::Size(),
                                                        cv::Scalar(127.5, 127.5, 127.5)));

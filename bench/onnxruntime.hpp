@@ -34,7 +34,7 @@ class OnnxRuntime {
         check(call<Status* (*)(void**)>(create_session_options)(&options_));
         check(call<Status* (*)(void*, int)>(set_intra_op_threads)(options_, 1));
         check(call<Status* (*)(void*, int)>(set_inter_op_threads)(options_, 1));
-        check(call<Status* (*)(void*, int)>(set_execution_mode)(options_, 0));  // sequential
+        check(call<Status* (*)(void*, int)>(set_execution_mode)(options_, 0));       // sequential
         check(call<Status* (*)(void*, int)>(set_graph_optimization)(options_, 99));  // all
         check(call<Status* (*)(void*, const char*, void*, void**)>(create_session)(
             env_, model.c_str(), options_, &session_));
@@ -64,11 +64,11 @@ class OnnxRuntime {
                                void**)>(create_tensor_with_data)(
             memory_, input, count * sizeof(float), shape_.data(), shape_.size(), 1, &value));
         const char* input_name = "input";
-        const Status* status = call<Status* (*)(void*, const void*, const char* const*,
-                                                const void* const*, std::size_t,
-                                                const char* const*, std::size_t, void**)>(run_)(
-            session_, nullptr, &input_name, &value, 1, output_pointers_.data(),
-            output_pointers_.size(), outputs_.data());
+        const Status* status =
+            call<Status* (*)(void*, const void*, const char* const*, const void* const*,
+                             std::size_t, const char* const*, std::size_t, void**)>(run_)(
+                session_, nullptr, &input_name, &value, 1, output_pointers_.data(),
+                output_pointers_.size(), outputs_.data());
         call<void (*)(void*)>(release_value)(value);
         check(const_cast<Status*>(status));
         void* data = nullptr;
@@ -123,8 +123,7 @@ class OnnxRuntime {
 
     void check(Status* status) const {
         if (status == nullptr) return;
-        const std::string message =
-            call<const char* (*)(const Status*)>(get_error_message)(status);
+        const std::string message = call<const char* (*)(const Status*)>(get_error_message)(status);
         call<void (*)(Status*)>(release_status)(status);
         throw std::runtime_error("ONNX Runtime: " + message);
     }

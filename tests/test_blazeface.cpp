@@ -77,15 +77,15 @@ TEST_CASE("BlazeFace's two passes: faces seen in both get the mean, the others h
     const std::vector<fer::FaceDetection> faces = fer::detail::mean_of_mirrored(
         {candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)},
         {candidate(2, 0, 10, 0.6f), candidate(200, 0, 10, 0.7f)}, options);
-    REQUIRE(faces.size() == 2);  // 200 (0.35) falls under 0.4
+    REQUIRE(faces.size() == 2);                      // 200 (0.35) falls under 0.4
     CHECK(faces[0].score == doctest::Approx(0.7f));  // (0.8 + 0.6) / 2, best first
     CHECK(faces[0].x == doctest::Approx((0.8 * 0 + 0.6 * 2) / 1.4));
     CHECK(faces[1].score == doctest::Approx(0.45f));
     CHECK(faces[1].x == doctest::Approx(100.0f));
     options.max_faces = 1;  // the best one
-    const std::vector<fer::FaceDetection> best = fer::detail::mean_of_mirrored(
-        {candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)}, {candidate(2, 0, 10, 0.6f)},
-        options);
+    const std::vector<fer::FaceDetection> best =
+        fer::detail::mean_of_mirrored({candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)},
+                                      {candidate(2, 0, 10, 0.6f)}, options);
     REQUIRE(best.size() == 1);
     CHECK(best[0].score == doctest::Approx(0.7f));
 }
@@ -121,7 +121,8 @@ TEST_CASE("BlazeFace's mirrored pass sees what a pass over the mirrored picture 
         CHECK(got[i].x == doctest::Approx(expected[i].x).epsilon(1e-3));
         CHECK(got[i].width == doctest::Approx(expected[i].width).epsilon(1e-3));
         for (int k = 0; k < fer::face_keypoint_count; ++k)
-            CHECK(got[i].keypoints[k].x == doctest::Approx(expected[i].keypoints[k].x).epsilon(1e-3));
+            CHECK(got[i].keypoints[k].x ==
+                  doctest::Approx(expected[i].keypoints[k].x).epsilon(1e-3));
     }
 }
 
@@ -179,7 +180,8 @@ TEST_CASE("BlazeFace finds faces turned up to 45 degrees and measures their roll
         REQUIRE(!faces.empty());
         CHECK(faces.front().score >= 0.5f);
         // crop_rotated turns the picture by -degrees: the eyes' slope changes by that much.
-        CHECK(std::abs(fer::eye_roll_degrees(faces.front().keypoints) - (base_roll - degrees)) < 8.0);
+        CHECK(std::abs(fer::eye_roll_degrees(faces.front().keypoints) - (base_roll - degrees)) <
+              8.0);
     }
 }
 
@@ -239,7 +241,8 @@ TEST_CASE("the recognizer levels BlazeFace's faces turned up to 45 degrees, labe
         CHECK(face.label == upright[0].label);
         // The crop the classifier saw has the eyes level again.
         const fer::FaceCrop crop = recognizer.crop_face(turned, {}, face.detection);
-        const std::vector<fer::FaceDetection> in_crop = sample->detector.detect(crop.image, detector_ws);
+        const std::vector<fer::FaceDetection> in_crop =
+            sample->detector.detect(crop.image, detector_ws);
         REQUIRE(!in_crop.empty());
         CHECK(std::abs(fer::eye_roll_degrees(in_crop.front().keypoints)) < 8.0);
     }

@@ -164,7 +164,8 @@ TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference")
         check_conv_against_reference(odd, random_tensor(s), context);
 }
 
-TEST_CASE("conv2d's direct vector path (8, 16, 24 or 32 outputs, few inputs) matches the reference") {
+TEST_CASE(
+    "conv2d's direct vector path (8, 16, 24 or 32 outputs, few inputs) matches the reference") {
     INFO("seed ", test::seed());
     fer::LayerContext context;
     for (int cout : {8, 16, 24, 32})

@@ -110,7 +110,8 @@ TEST_CASE("alignment turns a tilted face until its eyes are level") {
         fer::crop_rotated(aligned.image, whole.width / 2.0, whole.height / 2.0, whole.width, 15.0);
     const double tilt = roll_of(tilted, whole);
     CHECK(tilt < -10);
-    const fer::FaceCrop again = recognizer->crop_face(tilted, fer::to_gray(tilted), fer::FoundFace{whole});
+    const fer::FaceCrop again =
+        recognizer->crop_face(tilted, fer::to_gray(tilted), fer::FoundFace{whole});
     CHECK(again.aligned);
     CHECK(std::abs(roll_of(again.image, whole)) < 3);
 }

@@ -84,16 +84,16 @@ inline fer::BlazeFaceOptions parse_blazeface(const Arguments& args) {
     fer::BlazeFaceOptions options;
     options.min_score = float(args.real("min-score", options.min_score, 0.01, 0.99));
     options.mirror = !args.flag("no-mirror");
-    options.second_scale_from = int(
-        args.integer("second-scale-from", options.second_scale_from, 0, fer::limits::max_image_side));
+    options.second_scale_from = int(args.integer("second-scale-from", options.second_scale_from, 0,
+                                                 fer::limits::max_image_side));
     return options;
 }
 
 // The BlazeFace detector of --detector-model, or the shipped one.
 inline std::shared_ptr<const fer::BlazeFaceDetector> load_blazeface(const Arguments& args) {
-    return std::make_shared<const fer::BlazeFaceDetector>(fer::load_network(
-        args.flag("detector-model") ? args.text("detector-model")
-                                    : fer::default_blazeface_model_path()));
+    return std::make_shared<const fer::BlazeFaceDetector>(
+        fer::load_network(args.flag("detector-model") ? args.text("detector-model")
+                                                      : fer::default_blazeface_model_path()));
 }
 
 // How a command runs BlazeFace: on photos (two passes, a second scale for large pictures) or on

@@ -79,8 +79,8 @@ int run_video(const Arguments& args) {
     tracker_options.max_missed =
         int(args.integer("max-missed", tracker_options.max_missed, 0, 100000));
     tracker_options.smoothing = parse_smoothing(args);
-    tracker_options.min_face_score = float(
-        args.real("min-score", tracker_options.min_face_score, 0.01, 0.99));
+    tracker_options.min_face_score =
+        float(args.real("min-score", tracker_options.min_face_score, 0.01, 0.99));
     tracker_options.threads = recognizer_options.detection.threads;
     const long max_frames = args.integer("max-frames", 0, 0, 1L << 40);
     int camera_width = 640, camera_height = 480;

@@ -50,9 +50,9 @@ struct RecognizerOptions {
 
 // A face as the recognizer's detector finds it.
 struct FoundFace {
-    Rect box;           // in image pixels; BlazeFace's may reach past the image edge
-    float score = 0;    // BlazeFace: its confidence, 0-1; the cascade: 0
-    int neighbors = 0;  // the cascade: its supporting window hits; BlazeFace: 0
+    Rect box;                    // in image pixels; BlazeFace's may reach past the image edge
+    float score = 0;             // BlazeFace: its confidence, 0-1; the cascade: 0
+    int neighbors = 0;           // the cascade: its supporting window hits; BlazeFace: 0
     bool has_keypoints = false;  // BlazeFace: the six keypoints below (FaceKeypoint order)
     std::array<FacePoint, face_keypoint_count> keypoints{};
 };
@@ -156,7 +156,8 @@ class Recognizer {
         if (!detector_) detail::fail("recognize: no face detector (classify crops or boxes)");
         Image converted;
         if (gray.empty())
-            gray = image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+            gray =
+                image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
         for (const Detection& d : detector_->detect(gray, options_.detection))
             faces.push_back(FoundFace{d.box, 0.0f, d.neighbors, false, {}});
         return faces;
@@ -181,7 +182,8 @@ class Recognizer {
         Image converted;
         ImageView gray;
         if (!blazeface_ || eye_detector_)
-            gray = image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+            gray =
+                image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
         return classify_found(image, detect_faces(image, ws, gray), ws, gray);
     }
 
@@ -233,7 +235,8 @@ class Recognizer {
         detail::require_nonempty(image, "classify faces");
         Image converted;
         if (gray.empty() && eye_detector_)
-            gray = image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+            gray =
+                image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
         std::vector<FaceResult> out;
         for (const FoundFace& face : faces) {
             const FaceCrop crop = crop_face(image, gray, face);

@@ -172,8 +172,9 @@ inline std::vector<FaceDetection> mean_of_mirrored(const std::vector<FaceDetecti
     faces.erase(std::remove_if(faces.begin(), faces.end(),
                                [&](const FaceDetection& f) { return f.score < options.min_score; }),
                 faces.end());
-    std::stable_sort(faces.begin(), faces.end(),
-                     [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
+    std::stable_sort(
+        faces.begin(), faces.end(),
+        [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
     if (int(faces.size()) > options.max_faces) faces.resize(std::size_t(options.max_faces));
     return faces;
 }
@@ -214,10 +215,10 @@ class BlazeFaceDetector {
         const float floor = std::max(0.05f, 2 * options.min_score - 1);
         const int all = 10000;
         return detail::mean_of_mirrored(
-            detail::merge_overlapping(candidates(rgb, ws, options, floor, false),
-                                      options.merge_iou, all),
-            detail::merge_overlapping(candidates(rgb, ws, options, floor, true),
-                                      options.merge_iou, all),
+            detail::merge_overlapping(candidates(rgb, ws, options, floor, false), options.merge_iou,
+                                      all),
+            detail::merge_overlapping(candidates(rgb, ws, options, floor, true), options.merge_iou,
+                                      all),
             options);
     }
 
@@ -270,9 +271,8 @@ class BlazeFaceDetector {
     // and appends the candidates scoring at least `floor` whose width in input pixels is in
     // [min_width, max_width), in the picture's pixels and keypoint order.
     static void find_candidates(const Network& net, const ImageView& rgb, Tensor& input,
-                                Network::Workspace& ws, float floor, bool mirrored,
-                                float min_width, float max_width,
-                                std::vector<FaceDetection>& candidates) {
+                                Network::Workspace& ws, float floor, bool mirrored, float min_width,
+                                float max_width, std::vector<FaceDetection>& candidates) {
         const int side = net.input().shape.width;
         const double scale = double(side) / std::max(rgb.width(), rgb.height());
         const int w = std::clamp(int(std::lround(rgb.width() * scale)), 1, side);

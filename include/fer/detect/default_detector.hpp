@@ -31,6 +31,8 @@ inline DetectorKind parse_detector(std::string_view name) {
 
 // The shipped BlazeFace model (weights/blazeface.gguf).
 // Throws: fer::error saying where it looked when the file is missing.
-inline std::string default_blazeface_model_path() { return shipped_model_path("blazeface.gguf"); }
+inline std::string default_blazeface_model_path() {
+    return shipped_model_path("blazeface.gguf");
+}
 
 }  // namespace fer

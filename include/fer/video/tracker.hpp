@@ -68,9 +68,9 @@ struct TrackerOptions {
     // Each face is classified when its track starts and then once per `classify_interval`
     // frames, faces taking turns by ID so that the cost spreads over the frames (with BlazeFace,
     // in the frames between its searches, a frame later where a turn falls on a search); in
-    // between it keeps its last answer. Smoothing's memory stays the same in frames (its alpha and window
-    // are scaled to the classified frames). 2 keeps four faces at the fast level real time on
-    // one core (README); 1 classifies every face in every frame.
+    // between it keeps its last answer. Smoothing's memory stays the same in frames (its alpha and
+    // window are scaled to the classified frames). 2 keeps four faces at the fast level real time
+    // on one core (README); 1 classifies every face in every frame.
     int classify_interval = 2;
     // BlazeFace: the least score of a face in the tracker's one pass over a frame (one pass's
     // scores run higher than the two-pass mean that BlazeFaceOptions::min_score is for).
@@ -178,11 +178,11 @@ class FaceTracker {
         int id = 0;
         Rect box;
         FoundFace detection;  // BlazeFace's last one (with keypoints)
-        int missed = 0;  // frames since the last detection
+        int missed = 0;       // frames since the last detection
         std::int64_t first_frame = 0;
         std::optional<double> roll;  // eye slope from the last measurement that found both eyes
         ProbabilitySmoother smoother;
-        bool classified = false;  // the fields below hold its last answer
+        bool classified = false;         // the fields below hold its last answer
         std::int64_t classified_at = 0;  // the stream frame of that answer
         Probabilities raw{}, smoothed{};
         bool aligned = false;

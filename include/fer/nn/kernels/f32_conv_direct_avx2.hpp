@@ -1,7 +1,7 @@
 // fer/nn/kernels/f32_conv_direct_avx2.hpp - direct convolution for a face model's first layers.
 //
-// Few input channels and 8, 16, 24 or 32 outputs: a GEMM with a tiny inner dimension spends its time
-// gathering patches; broadcasting each input value into FMAs on the outputs is several times
+// Few input channels and 8, 16, 24 or 32 outputs: a GEMM with a tiny inner dimension spends its
+// time gathering patches; broadcasting each input value into FMAs on the outputs is several times
 // faster. The plain twin is Conv2D's Eigen path, which computes the same sums.
 #pragma once
 
