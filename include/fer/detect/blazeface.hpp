@@ -144,9 +144,10 @@ inline std::vector<FaceDetection> mean_of_mirrored(const std::vector<FaceDetecti
     for (const FaceDetection& a : direct) {
         std::size_t best = mirrored.size();
         float best_iou = options.merge_iou;
-        for (std::size_t j = 0; j < mirrored.size(); ++j)
-            if (!paired[j] && box_iou(a, mirrored[j]) > best_iou)
-                best = j, best_iou = box_iou(a, mirrored[j]);
+        for (std::size_t j = 0; j < mirrored.size(); ++j) {
+            const float overlap = paired[j] ? 0.0f : box_iou(a, mirrored[j]);
+            if (overlap > best_iou) best = j, best_iou = overlap;
+        }
         if (best == mirrored.size()) {
             faces.push_back(a);
             faces.back().score = a.score / 2;
@@ -208,41 +209,48 @@ class BlazeFaceDetector {
                                   ? picture
                                   : (converted = convert(picture, PixelFormat::rgb)).view();
         if (!options.mirror)
-            return detail::merge_overlapping(candidates(rgb, ws, options, options.min_score, false),
+            return detail::merge_overlapping(candidates(rgb, ws, options, options.min_score)[0],
                                              options.merge_iou, options.max_faces);
         // A face's mean score reaches min_score only if each pass scores it at least
         // 2 min_score - 1; below 0.05 the candidates are noise.
         const float floor = std::max(0.05f, 2 * options.min_score - 1);
         const int all = 10000;
+        std::array<std::vector<FaceDetection>, 2> passes = candidates(rgb, ws, options, floor);
         return detail::mean_of_mirrored(
-            detail::merge_overlapping(candidates(rgb, ws, options, floor, false), options.merge_iou,
-                                      all),
-            detail::merge_overlapping(candidates(rgb, ws, options, floor, true), options.merge_iou,
-                                      all),
-            options);
+            detail::merge_overlapping(std::move(passes[0]), options.merge_iou, all),
+            detail::merge_overlapping(std::move(passes[1]), options.merge_iou, all), options);
     }
 
   private:
     Network net_;
     Network fine_net_;  // the same network at twice the input side (BlazeFaceOptions)
 
-    // The candidates of one pass (the mirrored picture's mapped back) scoring at least `floor`,
-    // from the second scale too when the picture is large enough.
-    std::vector<FaceDetection> candidates(const ImageView& rgb, Workspace& ws,
-                                          const BlazeFaceOptions& options, float floor,
-                                          bool mirrored) const {
-        std::vector<FaceDetection> found;
+    // The candidates scoring at least `floor`: [0] of the picture, [1] of its mirror image
+    // mapped back (when options.mirror), from the second scale too when the picture is large
+    // enough. Each scale letterboxes the picture once for both passes.
+    std::array<std::vector<FaceDetection>, 2> candidates(const ImageView& rgb, Workspace& ws,
+                                                         const BlazeFaceOptions& options,
+                                                         float floor) const {
+        std::array<std::vector<FaceDetection>, 2> found;
         const bool two_scales = options.second_scale_from > 0 &&
                                 std::max(rgb.width(), rgb.height()) >= options.second_scale_from;
         // With two scales, each answers for the sizes it sees best: faces narrower than
         // `handover` input pixels at the first are the second's (their boxes at the first are
         // rough, and too far off to merge with the second's).
         const float handover = 0.18f * float(net_.input().shape.width);
-        find_candidates(net_, rgb, ws.input, ws.network, floor, mirrored,
-                        two_scales ? handover : 0.0f, 1e9f, found);
-        if (two_scales)
-            find_candidates(fine_net_, rgb, ws.fine_input, ws.fine_network, floor, mirrored, 0.0f,
-                            2 * handover, found);
+        auto scan = [&](const Network& net, Tensor& input, Network::Workspace& nws, float min_width,
+                        float max_width) {
+            const int side = net.input().shape.width;
+            const double scale = double(side) / std::max(rgb.width(), rgb.height());
+            const Image fitted =
+                resize_bilinear(rgb, std::clamp(int(std::lround(rgb.width() * scale)), 1, side),
+                                std::clamp(int(std::lround(rgb.height() * scale)), 1, side));
+            for (int pass = 0; pass < (options.mirror ? 2 : 1); ++pass)
+                find_candidates(net, fitted, scale, input, nws, floor, pass == 1, min_width,
+                                max_width, found[std::size_t(pass)]);
+        };
+        scan(net_, ws.input, ws.network, two_scales ? handover : 0.0f, 1e9f);
+        if (two_scales) scan(fine_net_, ws.fine_input, ws.fine_network, 0.0f, 2 * handover);
         return found;
     }
 
@@ -267,17 +275,15 @@ class BlazeFaceDetector {
         return net;
     }
 
-    // Runs `net` on `rgb` letterboxed into its input (mirrored left to right when `mirrored`)
-    // and appends the candidates scoring at least `floor` whose width in input pixels is in
-    // [min_width, max_width), in the picture's pixels and keypoint order.
-    static void find_candidates(const Network& net, const ImageView& rgb, Tensor& input,
-                                Network::Workspace& ws, float floor, bool mirrored, float min_width,
-                                float max_width, std::vector<FaceDetection>& candidates) {
-        const int side = net.input().shape.width;
-        const double scale = double(side) / std::max(rgb.width(), rgb.height());
-        const int w = std::clamp(int(std::lround(rgb.width() * scale)), 1, side);
-        const int h = std::clamp(int(std::lround(rgb.height() * scale)), 1, side);
-        const Image fitted = resize_bilinear(rgb, w, h);
+    // Runs `net` on `fitted` (the picture resized by `scale` to fit its input) at the input's
+    // top left, mirrored left to right when `mirrored`, and appends the candidates scoring at
+    // least `floor` whose width in input pixels is in [min_width, max_width), in the picture's
+    // pixels and keypoint order.
+    static void find_candidates(const Network& net, const Image& fitted, double scale,
+                                Tensor& input, Network::Workspace& ws, float floor, bool mirrored,
+                                float min_width, float max_width,
+                                std::vector<FaceDetection>& candidates) {
+        const int side = net.input().shape.width, w = fitted.width(), h = fitted.height();
         input.reset(net.input().shape);
         std::fill(input.data(), input.data() + input.size(), 0.0f);
         for (int y = 0; y < h; ++y) {
