@@ -74,28 +74,25 @@ void compare_blazeface(const std::vector<std::string>& images, int repeat,
             fer::resize_area(fer::load_image(path, fer::PixelFormat::rgb), 640, 480);
         const cv::Mat pixels(480, 640, CV_8UC3, const_cast<std::uint8_t*>(frame.data()));
         std::vector<double> t_ours, t_theirs, t_ort, t_haar, t_two;
+        // The peers' input, prepared inside each timed run: letterboxed, scaled to -1..1, NCHW.
+        auto letterboxed_blob = [&] {
+            cv::Mat fitted, boxed;
+            cv::resize(pixels, fitted, cv::Size(side, side * 480 / 640), 0, 0, cv::INTER_LINEAR);
+            cv::copyMakeBorder(fitted, boxed, 0, side - fitted.rows, 0, 0, cv::BORDER_CONSTANT);
+            return cv::dnn::blobFromImage(boxed, 1.0 / 127.5, cv::Size(),
+                                          cv::Scalar(127.5, 127.5, 127.5));
+        };
         std::vector<fer::FaceDetection> found;
         std::vector<cv::Mat> outputs;
         for (int r = 0; r < repeat; ++r) {  // alternating
             t_ours.push_back(bench::time_ms([&] { found = ours.detect(frame, ws, one_pass); }));
             t_theirs.push_back(bench::time_ms([&] {
-                cv::Mat fitted, boxed;
-                cv::resize(pixels, fitted, cv::Size(side, side * 480 / 640), 0, 0,
-                           cv::INTER_LINEAR);
-                cv::copyMakeBorder(fitted, boxed, 0, side - fitted.rows, 0, 0, cv::BORDER_CONSTANT);
-                theirs.setInput(cv::dnn::blobFromImage(boxed, 1.0 / 127.5, cv::Size(),
-                                                       cv::Scalar(127.5, 127.5, 127.5)));
+                theirs.setInput(letterboxed_blob());
                 theirs.forward(outputs, heads);
             }));
             if (runtime)
                 t_ort.push_back(bench::time_ms([&] {
-                    cv::Mat fitted, boxed;
-                    cv::resize(pixels, fitted, cv::Size(side, side * 480 / 640), 0, 0,
-                               cv::INTER_LINEAR);
-                    cv::copyMakeBorder(fitted, boxed, 0, side - fitted.rows, 0, 0,
-                                       cv::BORDER_CONSTANT);
-                    cv::Mat blob = cv::dnn::blobFromImage(boxed, 1.0 / 127.5, cv::Size(),
-                                                          cv::Scalar(127.5, 127.5, 127.5));
+                    cv::Mat blob = letterboxed_blob();
                     runtime->run(blob.ptr<float>(), blob.total());
                 }));
             t_haar.push_back(bench::time_ms([&] { cascade.detect(frame, options); }));
