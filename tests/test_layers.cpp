@@ -117,7 +117,8 @@ bool check_conv_against_reference(const fer::Conv2D& conv, const fer::Tensor& in
     CHECK(worst_error(out, want) <= 1.0);
     const fer::PackedConv2D packed(conv);
     fer::Tensor scalar_out(out.shape());
-    packed.forward_scalar(in, scalar_out.mutable_view(), context.patches);
+    packed.forward_scalar(in, scalar_out.mutable_view(), context.patches,
+                          {nullptr, conv.activation});
     CHECK(worst_error(scalar_out, want) <= 1.0);
     if (fer::PackedConv2D::worthwhile(conv)) {
         fer::Tensor packed_out(out.shape());
@@ -162,6 +163,42 @@ TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference")
     odd.bias = random_values(5);
     for (const fer::Shape& s : {fer::Shape{1, 1, 3}, fer::Shape{9, 4, 3}})
         check_conv_against_reference(odd, random_tensor(s), context);
+}
+
+TEST_CASE("a residual add in the packed convolution's epilogue matches convolution then add") {
+    INFO("seed ", test::seed());
+    fer::LayerContext context;
+    int vector_cases = 0;
+    for (int cout : {1, 7, 16, 24, 33})
+        for (int kernel : {1, 3}) {
+            const fer::Conv2D conv = random_conv(kernel, 1, fer::Padding::same,
+                                                 fer::Activation::none, test::uniform(1, 40), cout);
+            const fer::Activation after = activations[test::uniform(0, 2)];
+            const fer::Tensor in =
+                random_tensor({test::uniform(1, 19), test::uniform(1, 13), conv.in_channels});
+            const fer::Shape out_shape = conv.output_shape(in.shape());
+            const fer::Tensor residual = random_tensor(out_shape);
+            INFO("cin ", conv.in_channels, " cout ", cout, " k ", kernel, " out ",
+                 fer::detail::describe(out_shape), " activation ", int(after));
+            fer::reference::ReferenceResult want = fer::reference::conv2d_reference(conv, in);
+            for (std::size_t i = 0; i < want.values.size(); ++i) {
+                want.values[i] =
+                    fer::reference::reference_activate(want.values[i] + residual.data()[i], after);
+                want.magnitude[i] += std::abs(residual.data()[i]);
+            }
+            const fer::PackedConv2D packed(conv);
+            const fer::PackedConv2D::Epilogue epilogue{residual.data(), after};
+            fer::Tensor out(out_shape);
+            packed.forward_scalar(in, out.mutable_view(), context.patches, epilogue);
+            CHECK(worst_error(out, want) <= 1.0);
+            if (fer::PackedConv2D::worthwhile(conv)) {
+                fer::Tensor vector_out(out_shape);
+                packed.forward(in, vector_out.mutable_view(), context.patches, epilogue);
+                CHECK(worst_error(vector_out, want) <= 1.0);
+                ++vector_cases;
+            }
+        }
+    if (vector_cases == 0) MESSAGE("this CPU has no AVX2 and FMA: only the scalar kernel checked");
 }
 
 TEST_CASE(

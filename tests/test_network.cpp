@@ -28,7 +28,8 @@ fer::Conv2D conv(int k, int stride, int cin, int cout, fer::Activation a) {
     return c;
 }
 
-// A small network with every layer kind and a residual join, shaped like the face models.
+// A small network with every layer kind and residual joins, shaped like the face models (node 9
+// computes node 8, a 1x1 convolution, in its epilogue).
 fer::Network small_network() {
     fer::Network net;
     net.set_input({fer::Shape{16, 16, 1}, 1.0f / 255.0f, {0.0f}});
@@ -48,9 +49,11 @@ fer::Network small_network() {
     net.add(fer::ChannelPad{4}, {4});                           // 5: widened with zeros to 16
     net.add(fer::AddLayer{fer::Activation::none}, {3, 5, 5});   // 6: three-way join
     net.add(fer::ActivationLayer{fer::Activation::relu}, {6});  // 7
-    net.add(conv(3, 1, 16, 7, fer::Activation::none), {7});     // 8
-    net.add(fer::GlobalAveragePool{}, {8});                     // 9
-    net.add(fer::SoftmaxLayer{}, {9});                          // 10
+    net.add(conv(1, 1, 16, 16, fer::Activation::none), {7});    // 8
+    net.add(fer::AddLayer{fer::Activation::relu}, {8, 7});      // 9
+    net.add(conv(3, 1, 16, 7, fer::Activation::none), {9});     // 10
+    net.add(fer::GlobalAveragePool{}, {10});                    // 11
+    net.add(fer::SoftmaxLayer{}, {11});                         // 12
     net.labels = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
     net.info["name"] = "test network";
     return net;
@@ -98,12 +101,12 @@ TEST_CASE("a network's forward pass equals its layers run one by one with the re
         else if (auto* pad = std::get_if<fer::ChannelPad>(&node.layer))
             ref.push_back(
                 to_tensor(fer::reference::channel_pad_reference(*pad, in(node.inputs[0]))));
-        else if (std::holds_alternative<fer::AddLayer>(node.layer)) {
+        else if (auto* add = std::get_if<fer::AddLayer>(&node.layer)) {
             fer::Tensor t(node.output);
             for (std::int64_t i = 0; i < t.size(); ++i) {
                 double sum = 0;
                 for (int source : node.inputs) sum += in(source).data[i];
-                t.data()[i] = float(sum);
+                t.data()[i] = float(fer::reference::reference_activate(sum, add->activation));
             }
             ref.push_back(std::move(t));
         } else if (std::holds_alternative<fer::ActivationLayer>(node.layer)) {
@@ -125,6 +128,14 @@ TEST_CASE("a network's forward pass equals its layers run one by one with the re
     // Workspace reuse gives the same answer.
     const std::vector<float> first(out.data(), out.data() + 7);
     CHECK(std::equal(first.begin(), first.end(), net.forward(input, ws).data()));
+    // A convolution an add would compute in its epilogue, named an output, is written out.
+    fer::Network two_outputs = net;
+    two_outputs.set_outputs({8, 12});
+    two_outputs.forward(input, ws);
+    const fer::Tensor& conv_out = two_outputs.output(ws, 0);
+    REQUIRE(conv_out.shape() == ref[8].shape());
+    for (std::int64_t i = 0; i < conv_out.size(); ++i)
+        CHECK(conv_out.data()[i] == doctest::Approx(ref[8].data()[i]).epsilon(1e-4));
 }
 
 TEST_CASE("model files: fp32 round trip is exact, int8 stays close, threads agree") {
@@ -172,13 +183,13 @@ TEST_CASE("model files: fp32 round trip is exact, int8 stays close, threads agre
 TEST_CASE("several outputs: named nodes, kept through the model file, hostile lists refused") {
     INFO("seed ", test::seed());
     fer::Network net = small_network();
-    net.labels.clear();       // a network with several outputs (a detector's heads) has no labels
-    net.set_outputs({8, 5});  // the 8x8x7 map and the widened shortcut
-    CHECK(net.output_nodes() == std::vector<int>{8, 5});
+    net.labels.clear();        // a network with several outputs (a detector's heads) has no labels
+    net.set_outputs({10, 5});  // the 8x8x7 map and the widened shortcut
+    CHECK(net.output_nodes() == std::vector<int>{10, 5});
     CHECK(net.output_shape() == fer::Shape{8, 8, 7});
     const fer::Network loaded =
         fer::load_network(fer::GgufFile::parse(fer::save_network(net), "heads.gguf"));
-    CHECK(loaded.output_nodes() == std::vector<int>{8, 5});
+    CHECK(loaded.output_nodes() == std::vector<int>{10, 5});
     fer::Network::Workspace a, b;
     const fer::Tensor input = random_input(net.input().shape);
     const fer::Tensor& first = loaded.forward(input, b);
@@ -192,7 +203,7 @@ TEST_CASE("several outputs: named nodes, kept through the model file, hostile li
         CHECK(std::equal(x.data(), x.data() + x.size(), y.data()));
     }
     CHECK_THROWS_AS(net.set_outputs({}), fer::error);
-    CHECK_THROWS_AS(net.set_outputs({11}), fer::error);
+    CHECK_THROWS_AS(net.set_outputs({13}), fer::error);
     CHECK_THROWS_AS(net.set_outputs({-1}), fer::error);
     CHECK_THROWS_AS(net.set_outputs({3, 3}), fer::error);
 
@@ -347,12 +358,12 @@ TEST_CASE("int8 arithmetic: calibrated networks stay close to fp32 and survive t
         return std::get<fer::Conv2D>(n.nodes()[node].layer).int8;
     };
     CHECK(int8_form(net, 0) == nullptr);
-    CHECK(int8_form(net, 8) != nullptr);
+    CHECK(int8_form(net, 10) != nullptr);
 
     const fer::Network loaded =
         fer::load_network(fer::GgufFile::parse(fer::save_network(net, true), "int8.gguf"));
     CHECK(loaded.supports_int8());
-    CHECK(int8_form(loaded, 8)->quantized().values == int8_form(net, 8)->quantized().values);
+    CHECK(int8_form(loaded, 10)->quantized().values == int8_form(net, 10)->quantized().values);
     fer::Network::Workspace ws2;
     double worst = 0;
     for (int trial = 0; trial < 10; ++trial) {

@@ -4,7 +4,9 @@
 // residual connections are add nodes reading several earlier outputs. The network's answer is
 // the last node's output, or, for a network with several heads (a detector's scores and boxes),
 // the outputs of the nodes set_outputs() names. Shapes are inferred and checked once, when the
-// network is built or loaded. forward() is const: several threads may run
+// network is built or loaded. A residual add of two inputs, one of them a convolution read by
+// nothing else, runs in that convolution's epilogue (Conv2D::forward_residual): the
+// convolution's output never goes through memory. forward() is const: several threads may run
 // one network at once, each with its own Workspace, which is allocated on first use and reused,
 // so repeated calls do not allocate. The layer kinds: fer/nn/layers.hpp; model files:
 // fer/model/model_file.hpp.
@@ -64,6 +66,7 @@ class Network {
         Node node{std::move(layer), std::move(inputs), Shape{}};
         node.output = prepared_output(node.layer, node.inputs, index);
         nodes_.push_back(std::move(node));
+        plan_residual_fusion();
     }
 
     // Throws: fer::error after the first layer, for a bad shape, a channel count other than 1 or
@@ -95,6 +98,7 @@ class Network {
             detail::fail("replacement layer output", detail::describe(nodes_[index].output),
                          detail::describe(out));
         nodes_[index].layer = std::move(layer);
+        plan_residual_fusion();
     }
 
     // Whether some convolution has an int8 form, so that forward can run Precision::int8 (the
@@ -122,6 +126,7 @@ class Network {
                                  detail::concat("node ", outputs[k], " twice"));
         }
         outputs_ = std::move(outputs);
+        plan_residual_fusion();
     }
 
     // The nodes set_outputs() named, or the last node.
@@ -169,6 +174,13 @@ class Network {
     // or int8 is asked of a network without int8 forms (supports_int8()).
     const Tensor& forward(const TensorView& input, Workspace& ws,
                           Precision precision = Precision::fp32) const {
+        return forward(input, ws, precision, [](std::size_t) {});
+    }
+
+    // forward(), calling after_node(n) as each node n finishes (per-layer timing: bench/).
+    template <class AfterNode>
+    const Tensor& forward(const TensorView& input, Workspace& ws, Precision precision,
+                          AfterNode&& after_node) const {
         if (nodes_.empty()) detail::fail("network", "at least one layer", "none");
         if (precision == Precision::int8 && !supports_int8())
             detail::fail("int8 arithmetic", "int8 weights for its convolutions (fer quantize)",
@@ -185,6 +197,22 @@ class Network {
             auto source = [&](int i) -> TensorView {
                 return i < 0 ? input : ws.outputs[std::size_t(i)].view();
             };
+            if (fused_into_[n] >= 0 && std::get<Conv2D>(node.layer).fuses_residual(precision)) {
+                after_node(n);  // computed by the add that reads it
+                continue;
+            }
+            if (const int c = fused_conv_[n]; c >= 0) {
+                const Node& conv_node = nodes_[std::size_t(c)];
+                const Conv2D& conv = std::get<Conv2D>(conv_node.layer);
+                if (conv.fuses_residual(precision)) {
+                    const int residual = node.inputs[0] == c ? node.inputs[1] : node.inputs[0];
+                    conv.forward_residual(source(conv_node.inputs[0]), source(residual),
+                                          out.mutable_view(),
+                                          std::get<AddLayer>(node.layer).activation, ws.context);
+                    after_node(n);
+                    continue;
+                }
+            }
             std::visit(
                 [&](const auto& layer) {
                     if constexpr (std::decay_t<decltype(layer)>::input_count == 1) {
@@ -196,6 +224,7 @@ class Network {
                     }
                 },
                 node.layer);
+            after_node(n);
         }
         return output(ws, 0);
     }
@@ -204,6 +233,36 @@ class Network {
     NetworkInput input_{Shape{64, 64, 1}, 1.0f / 255.0f, {0.0f}};
     std::vector<Node> nodes_;
     std::vector<int> outputs_;  // empty: the last node
+    // Per node: the convolution node an add computes in its epilogue, and the add node a
+    // convolution is computed by (-1: none).
+    std::vector<int> fused_conv_, fused_into_;
+
+    // Pairs each add of two inputs with an input convolution that nothing else reads (an output
+    // is read by the caller), that has no activation of its own and runs the packed kernel.
+    void plan_residual_fusion() {
+        const std::size_t count = nodes_.size();
+        std::vector<int> readers(count, 0);
+        for (const Node& node : nodes_)
+            for (int i : node.inputs)
+                if (i >= 0) ++readers[std::size_t(i)];
+        for (int o : output_nodes()) ++readers[std::size_t(o)];
+        fused_conv_.assign(count, -1);
+        fused_into_.assign(count, -1);
+        for (std::size_t m = 0; m < count; ++m) {
+            const Node& node = nodes_[m];
+            if (!std::holds_alternative<AddLayer>(node.layer) || node.inputs.size() != 2 ||
+                node.inputs[0] == node.inputs[1])
+                continue;
+            for (int c : node.inputs) {
+                if (c < 0 || readers[std::size_t(c)] != 1) continue;
+                const auto* conv = std::get_if<Conv2D>(&nodes_[std::size_t(c)].layer);
+                if (conv == nullptr || !conv->fuses_residual(Precision::fp32)) continue;
+                fused_conv_[m] = c;
+                fused_into_[std::size_t(c)] = int(m);
+                break;
+            }
+        }
+    }
 
     // Node index of output k, without building output_nodes() (forward() stays allocation-free).
     std::size_t output_node(std::size_t k) const {

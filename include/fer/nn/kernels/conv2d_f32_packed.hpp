@@ -8,8 +8,10 @@
 // rows. f32_gemm_6x16_avx2 keeps the tile's 12 accumulators in registers (the most that fit
 // AVX2's 16 with the two panel vectors and a broadcast): per tap two panel loads, six broadcasts
 // and twelve FMAs. f32_gemm_6x16_scalar computes the same sums with plain loops (CPUs without
-// AVX2, and FER_NO_SIMD builds). The sums start from the bias and the activation is applied on
-// the way out: results differ from Conv2D's Eigen path by float rounding only.
+// AVX2, and FER_NO_SIMD builds). The sums start from the bias; on the way out a residual input
+// may be added (a residual connection's add fused into the convolution: the sums never make a
+// round trip through memory) and the activation is applied. Results differ from Conv2D's Eigen
+// path followed by an add by float rounding only.
 #pragma once
 
 #include <algorithm>
@@ -21,6 +23,13 @@ namespace fer {
 
 class PackedConv2D {
   public:
+    // What happens to each sum on the way out: `residual` (laid out as the output; null for none)
+    // is added, then `activation` is applied.
+    struct Epilogue {
+        const float* residual = nullptr;
+        Activation activation = Activation::none;
+    };
+
     // Whether `conv` gains from packed weights here: the AVX2 kernel runs on this CPU and the
     // layer has no faster path of its own (Conv2D's direct kernel). Elsewhere Eigen's GEMM is
     // faster than the scalar kernel.
@@ -45,23 +54,32 @@ class PackedConv2D {
         std::copy(conv.bias.begin(), conv.bias.end(), bias_.begin());
     }
 
+    // The convolution with its own activation.
     // Requires: out.shape == the convolution's output shape for in.shape. Never throws (scratch
     // may grow, which can throw std::bad_alloc).
     void forward(const TensorView& in, const MutableTensorView& out,
                  std::vector<float>& scratch) const {
+        forward(in, out, scratch, Epilogue{nullptr, geometry_.activation});
+    }
+
+    // The convolution with `epilogue` in place of its activation. Requires: as above, and a
+    // residual of out.shape.size() floats not overlapping out.
+    void forward(const TensorView& in, const MutableTensorView& out, std::vector<float>& scratch,
+                 const Epilogue& epilogue) const {
         const float* rows = patch_rows(in, out.shape, scratch);
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
 #if FER_HAS_AVX2
-        if (detail::cpu_has_avx2_fma()) return f32_gemm_6x16_avx2(rows, pixels, out.data);
+        if (detail::cpu_has_avx2_fma()) return f32_gemm_6x16_avx2(rows, pixels, out.data, epilogue);
 #endif
-        f32_gemm_6x16_scalar(rows, pixels, out.data);
+        f32_gemm_6x16_scalar(rows, pixels, out.data, epilogue);
     }
 
     // The plain kernel on any CPU (tests compare the two).
     void forward_scalar(const TensorView& in, const MutableTensorView& out,
-                        std::vector<float>& scratch) const {
+                        std::vector<float>& scratch, const Epilogue& epilogue) const {
         const float* rows = patch_rows(in, out.shape, scratch);
-        f32_gemm_6x16_scalar(rows, std::int64_t{out.shape.height} * out.shape.width, out.data);
+        f32_gemm_6x16_scalar(rows, std::int64_t{out.shape.height} * out.shape.width, out.data,
+                             epilogue);
     }
 
   private:
@@ -82,7 +100,8 @@ class PackedConv2D {
     }
 
     // The tile walk of the vector kernel, one sum at a time over the same packed panels.
-    void f32_gemm_6x16_scalar(const float* rows, std::int64_t pixels, float* out) const {
+    void f32_gemm_6x16_scalar(const float* rows, std::int64_t pixels, float* out,
+                              const Epilogue& epilogue) const {
         for (std::int64_t p = 0; p < pixels; ++p) {
             const float* a = rows + std::size_t(p) * k_;
             for (int n = 0; n < n_; ++n) {
@@ -90,18 +109,30 @@ class PackedConv2D {
                                  n % panel_width;
                 float sum = bias_[std::size_t(n)];
                 for (int k = 0; k < k_; ++k) sum += a[k] * b[std::size_t(k) * panel_width];
-                out[p * n_ + n] = detail::activate(sum, geometry_.activation);
+                if (epilogue.residual) sum += epilogue.residual[p * n_ + n];
+                out[p * n_ + n] = detail::activate(sum, epilogue.activation);
             }
         }
     }
 
 #if FER_HAS_AVX2
-    // Every loop over the tile has a constant trip count and the sizes are locals (vector
-    // stores may alias members), so that the 12 accumulators stay in registers.
     __attribute__((target("avx2,fma"))) void f32_gemm_6x16_avx2(const float* rows,
-                                                                std::int64_t pixels,
-                                                                float* out) const {
-        const Activation activation = geometry_.activation;
+                                                                std::int64_t pixels, float* out,
+                                                                const Epilogue& epilogue) const {
+        if (epilogue.residual) return f32_gemm_6x16_avx2<true>(rows, pixels, out, epilogue);
+        f32_gemm_6x16_avx2<false>(rows, pixels, out, epilogue);
+    }
+
+    // Every loop over the tile has a constant trip count and the sizes are locals (vector
+    // stores may alias members), so that the 12 accumulators stay in registers. The residual is
+    // a template parameter so that the plain convolution's code stays as it was: with a run-time
+    // branch on it the accumulators left the registers and whole networks ran up to 2x slower.
+    template <bool with_residual>
+    __attribute__((target("avx2,fma"))) void f32_gemm_6x16_avx2(const float* rows,
+                                                                std::int64_t pixels, float* out,
+                                                                const Epilogue& epilogue) const {
+        const Activation activation = epilogue.activation;
+        const float* const residual = epilogue.residual;
         const int depth = k_, outputs = n_, panels = panels_;
         const float* const packed = packed_.data();
         const float* const biases = bias_.data();
@@ -126,13 +157,34 @@ class PackedConv2D {
                         acc[r][1] = _mm256_fmadd_ps(x, b1, acc[r][1]);
                     }
                 }
+                const int n0 = panel * panel_width, width = std::min(panel_width, outputs - n0);
+                const std::int64_t offset = p0 * outputs + n0;
+                const bool full_tile = count == tile_rows && width == panel_width;
+                if constexpr (with_residual) {
+                    if (full_tile) {
+                        for (int r = 0; r < tile_rows; ++r) {
+                            const float* add = residual + offset + r * outputs;
+                            acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(add));
+                            acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(add + 8));
+                        }
+                    } else {  // no reads past the residual's last pixel or channel
+                        alignas(32) float add[tile_rows][panel_width] = {};
+                        for (int r = 0; r < count; ++r) {
+                            const float* row = residual + offset + r * outputs;
+                            std::copy(row, row + width, add[r]);
+                        }
+                        for (int r = 0; r < tile_rows; ++r) {
+                            acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_load_ps(add[r]));
+                            acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_load_ps(add[r] + 8));
+                        }
+                    }
+                }
                 for (int r = 0; r < tile_rows; ++r) {
                     acc[r][0] = detail::activate_avx2(acc[r][0], activation);
                     acc[r][1] = detail::activate_avx2(acc[r][1], activation);
                 }
-                const int n0 = panel * panel_width, width = std::min(panel_width, outputs - n0);
-                float* dst = out + p0 * outputs + n0;
-                if (count == tile_rows && width == panel_width) {
+                float* dst = out + offset;
+                if (full_tile) {
                     for (int r = 0; r < tile_rows; ++r) {
                         _mm256_storeu_ps(dst + r * outputs, acc[r][0]);
                         _mm256_storeu_ps(dst + r * outputs + 8, acc[r][1]);

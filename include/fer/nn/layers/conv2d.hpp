@@ -87,6 +87,20 @@ struct Conv2D : ConvGeometry {
         forward_eigen(in, out, context.patches);
     }
 
+    // Whether forward_residual() runs at `precision`: the packed fp32 path with no activation of
+    // its own (the add's activation comes after the sum).
+    bool fuses_residual(Precision precision) const {
+        return packed && activation == Activation::none && !(int8 && precision == Precision::int8);
+    }
+
+    // activation(this convolution + residual), the residual of the output's shape: a residual
+    // connection's add computed in the convolution's epilogue. Requires: fuses_residual().
+    void forward_residual(const TensorView& in, const TensorView& residual,
+                          const MutableTensorView& out, Activation after,
+                          LayerContext& context) const {
+        packed->forward(in, out, context.patches, {residual.data, after});
+    }
+
     // im2col (skipped for 1x1 stride 1) and Eigen's GEMM: the portable path.
     void forward_eigen(const TensorView& in, const MutableTensorView& out,
                        std::vector<float>& patches_buffer) const {
