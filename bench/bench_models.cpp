@@ -7,6 +7,9 @@
 // Counters: multiply-accumulates, GFLOP/s and the fraction of this machine's fp32 peak (about
 // 100 GFLOP/s per core, Eigen GEMM). For ratios, interleave the runs:
 //   fer_bench_models --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+// <model>/fp32_8_stacked: eight faces stacked into one input eight times as tall, one pass (the
+// GEMMs get eight times the rows: what batching several faces could gain at most; fully
+// convolutional models only). Compare items_per_second (faces) with <model>/fp32.
 // Then what a user pays per face: classify/<file>/fp32, fer::ExpressionClassifier on a 120x120
 // RGB face crop (resizing to each model's input, mirrored passes, the combination) for each
 // single model and each speed level's ensemble file.
@@ -73,11 +76,14 @@ void add_counters(benchmark::State& state, double m) {
                                                      benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void run_fer(benchmark::State& state, const fer::Network& net, fer::Precision precision) {
+// `faces`: how many faces one input holds (stacked).
+void run_fer(benchmark::State& state, const fer::Network& net, fer::Precision precision,
+             int faces = 1) {
     const fer::Tensor input = bench_input(net.input().shape);
     fer::Network::Workspace ws;
     for (auto _ : state) benchmark::DoNotOptimize(net.forward(input, ws, precision).data());
     add_counters(state, macs(net));
+    state.SetItemsProcessed(std::int64_t(state.iterations()) * faces);
 }
 
 #ifdef FER_BENCH_WITH_OPENCV
@@ -149,6 +155,16 @@ void register_benchmarks() {
         benchmark::RegisterBenchmark((m.name + "/fp32").c_str(), [net](benchmark::State& state) {
             run_fer(state, *net, fer::Precision::fp32);
         });
+        const fer::Shape s = net->input().shape;
+        try {
+            const auto stacked = std::make_shared<const fer::Network>(
+                net->with_input_shape({s.height * 8, s.width, s.channels}));
+            benchmark::RegisterBenchmark(
+                (m.name + "/fp32_8_stacked").c_str(), [stacked](benchmark::State& state) {
+                    run_fer(state, *stacked, fer::Precision::fp32, 8);
+                });
+        } catch (const fer::error&) {  // a dense layer needs its input size
+        }
         if (net->supports_int8())
             benchmark::RegisterBenchmark(
                 (m.name + "/int8").c_str(),
