@@ -66,6 +66,7 @@ class ExpressionClassifier {
     struct Workspace {
         Network::Workspace network;
         Tensor input;
+        FacePixelsScratch pixels;
     };
 
     // Throws: fer::error if there is no model, a model's outputs are not exactly the seven
@@ -143,7 +144,7 @@ class ExpressionClassifier {
             const bool mirror = flip || combination_.mirror(m);
             const float weight = combination_.weight(m) / (mirror ? 2.0f : 1.0f);
             for (int mirrored = 0; mirrored <= int(mirror); ++mirrored) {
-                make_input(face, models_[m].input(), ws.input, mirrored == 1);
+                make_input(face, models_[m].input(), ws.input, mirrored == 1, ws.pixels);
                 add_outputs(m, models_[m].forward(ws.input, ws.network, precision_), weight,
                             mixture);
             }

@@ -33,10 +33,11 @@ constexpr std::uint8_t luma_bt601(std::uint8_t r, std::uint8_t g, std::uint8_t b
 
 // The same pixels in another format. gray -> rgb/bgr replicates the gray value; rgb/bgr -> gray
 // uses BT.601 luma with OpenCV's rounding; rgb <-> bgr swaps channels.
+// `dst` (not src's pixels) is reused: no allocation once it has held as many pixels.
 // Throws: fer::error if src is empty.
-inline Image convert(const ImageView& src, PixelFormat to) {
+inline void convert(const ImageView& src, PixelFormat to, Image& dst) {
     detail::require_nonempty(src, "convert");
-    Image dst(src.width(), src.height(), to);
+    dst.reset(src.width(), src.height(), to);
     const PixelFormat from = src.format();
     const bool src_rgb = from == PixelFormat::rgb;  // channel order of a 3-channel source
     const bool dst_rgb = to == PixelFormat::rgb;
@@ -65,6 +66,11 @@ inline Image convert(const ImageView& src, PixelFormat to) {
             }
         }
     }
+}
+
+inline Image convert(const ImageView& src, PixelFormat to) {
+    Image dst;
+    convert(src, to, dst);
     return dst;
 }
 
@@ -279,9 +285,11 @@ struct AreaTaps {
     std::vector<float> weight;  // already divided by `scale`, so each range sums to 1
 };
 
-inline AreaTaps area_taps(int src_size, int dst_size) {
-    AreaTaps taps;
-    taps.begin.reserve(dst_size + 1);
+// Fills `taps`, reusing its storage.
+inline void area_taps(int src_size, int dst_size, AreaTaps& taps) {
+    taps.begin.clear();
+    taps.index.clear();
+    taps.weight.clear();
     const double scale = double(src_size) / double(dst_size);
     for (int d = 0; d < dst_size; ++d) {
         taps.begin.push_back(int(taps.index.size()));
@@ -297,25 +305,36 @@ inline AreaTaps area_taps(int src_size, int dst_size) {
         }
     }
     taps.begin.push_back(int(taps.index.size()));
-    return taps;
 }
 
 }  // namespace detail
 
+// resize_area's working memory: reused, calls of the same sizes allocate nothing once warm.
+struct AreaResizeScratch {
+    detail::AreaTaps x, y;
+    std::vector<float> horizontal, sum;
+};
+
 // Area (box-filter) resize: each output pixel is the average of the source area it covers, with
 // partly covered pixels weighted by their overlap. The right choice for shrinking; it does not
 // alias. Outputs are rounded to nearest; they differ from the exact average by at most 1.
+// Into `dst`, with `scratch`, both reused.
 // Throws: fer::error if src is empty or the new size breaks fer/limits.hpp.
-inline Image resize_area(const ImageView& src, int width, int height) {
+inline void resize_area(const ImageView& src, int width, int height, Image& dst,
+                        AreaResizeScratch& scratch) {
     detail::require_nonempty(src, "resize_area");
     detail::check_image_size(width, height);
     const int ch = src.channels();
-    const detail::AreaTaps tx = detail::area_taps(src.width(), width);
-    const detail::AreaTaps ty = detail::area_taps(src.height(), height);
+    detail::area_taps(src.width(), width, scratch.x);
+    detail::area_taps(src.height(), height, scratch.y);
+    const detail::AreaTaps& tx = scratch.x;
+    const detail::AreaTaps& ty = scratch.y;
 
-    Image dst(width, height, src.format());
-    std::vector<float> horizontal(std::size_t(width) * ch);
-    std::vector<float> sum(std::size_t(width) * ch);
+    dst.reset(width, height, src.format());
+    std::vector<float>& horizontal = scratch.horizontal;
+    std::vector<float>& sum = scratch.sum;
+    horizontal.resize(std::size_t(width) * ch);
+    sum.resize(std::size_t(width) * ch);
     for (int y = 0; y < height; ++y) {
         std::fill(sum.begin(), sum.end(), 0.0f);
         for (int k = ty.begin[y]; k < ty.begin[y + 1]; ++k) {
@@ -336,6 +355,12 @@ inline Image resize_area(const ImageView& src, int width, int height) {
         for (std::size_t i = 0; i < sum.size(); ++i)
             d[i] = static_cast<std::uint8_t>(std::clamp(std::lround(sum[i]), 0L, 255L));
     }
+}
+
+inline Image resize_area(const ImageView& src, int width, int height) {
+    Image dst;
+    AreaResizeScratch scratch;
+    resize_area(src, width, height, dst, scratch);
     return dst;
 }
 

@@ -40,25 +40,31 @@ inline BilinearTap bilinear_tap(int out, int out_size, int in_size) {
 
 }  // namespace detail
 
+// The intermediate pictures of steps 1 and 2, reused from call to call (no allocation once
+// warm).
+struct FacePixelsScratch {
+    Image converted, shrunk;
+    AreaResizeScratch area;
+};
+
 // Step 1 and 2: `face` as 0-255 floats of `shape` (the network's input shape), mirrored when
-// `mirror`. Reuses `out`'s storage.
+// `mirror`. Reuses `out`'s and `scratch`'s storage.
 // Throws: fer::error for an empty face or a shape that is not 1 or 3 channels.
-inline void face_pixels(const ImageView& face, const Shape& shape, bool mirror, Tensor& out) {
+inline void face_pixels(const ImageView& face, const Shape& shape, bool mirror, Tensor& out,
+                        FacePixelsScratch& scratch) {
     detail::require_nonempty(face, "face_pixels");
     if (shape.channels != 1 && shape.channels != 3)
         detail::fail("face_pixels channels", "1 (gray) or 3 (RGB)", shape.channels);
     const PixelFormat want = shape.channels == 1 ? PixelFormat::gray : PixelFormat::rgb;
-    Image converted;
     ImageView source = face;
     if (face.format() != want) {
-        converted = convert(face, want);
-        source = converted.view();
+        convert(face, want, scratch.converted);
+        source = scratch.converted.view();
     }
-    Image shrunk;
     if (source.width() >= shape.width && source.height() >= shape.height &&
         (source.width() != shape.width || source.height() != shape.height)) {
-        shrunk = resize_area(source, shape.width, shape.height);
-        source = shrunk.view();
+        resize_area(source, shape.width, shape.height, scratch.shrunk, scratch.area);
+        source = scratch.shrunk.view();
     }
     out.reset(shape);
     const int channels = shape.channels;
@@ -83,6 +89,11 @@ inline void face_pixels(const ImageView& face, const Shape& shape, bool mirror, 
     }
 }
 
+inline void face_pixels(const ImageView& face, const Shape& shape, bool mirror, Tensor& out) {
+    FacePixelsScratch scratch;
+    face_pixels(face, shape, mirror, out, scratch);
+}
+
 // Step 3, in place. Throws: fer::error if the tensor's shape is not the input's.
 inline void normalize_input(const MutableTensorView& pixels, const NetworkInput& input) {
     if (pixels.shape != input.shape)
@@ -94,10 +105,16 @@ inline void normalize_input(const MutableTensorView& pixels, const NetworkInput&
 }
 
 // All three steps: the tensor `input` describes, made from a face crop.
+inline void make_input(const ImageView& face, const NetworkInput& input, Tensor& out, bool mirror,
+                       FacePixelsScratch& scratch) {
+    face_pixels(face, input.shape, mirror, out, scratch);
+    normalize_input(out.mutable_view(), input);
+}
+
 inline void make_input(const ImageView& face, const NetworkInput& input, Tensor& out,
                        bool mirror = false) {
-    face_pixels(face, input.shape, mirror, out);
-    normalize_input(out.mutable_view(), input);
+    FacePixelsScratch scratch;
+    make_input(face, input, out, mirror, scratch);
 }
 
 }  // namespace fer

@@ -188,7 +188,9 @@ class Network {
         if (input.shape != input_.shape)
             detail::fail("network input shape", detail::describe(input_.shape),
                          detail::describe(input.shape));
-        ws.outputs.resize(nodes_.size());
+        // Never shrunk: a workspace that serves several networks (an ensemble's members) keeps
+        // every buffer, so warm calls allocate nothing.
+        if (ws.outputs.size() < nodes_.size()) ws.outputs.resize(nodes_.size());
         ws.context.precision = precision;
         for (std::size_t n = 0; n < nodes_.size(); ++n) {
             const Node& node = nodes_[n];
