@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing fer needs on Debian 12, and nothing that is already there.
-# Usage: tools/install-deps.sh [--test]
-#   --test  also what the tests and benchmarks need: OpenCV (fer is compared with it; the
-#           library never uses it), ffmpeg (renders test video clips), python3-skimage (its
-#           public-domain astronaut portrait), and
-#           the model converters' Python modules (numpy, h5py, onnx; torch for the Keras and ONNX
-#           parity checks and the training recipe, with pil and matplotlib).
+# Usage: tools/install-deps.sh [--python|--test]
+#   --python  also what the Python package needs to build and install with pip (README, "Python")
+#   --test    the same, pytest and Dask (the Python package's tests and folder example), and
+#             what the other tests and benchmarks need: OpenCV (fer is compared with it; the
+#             library never uses it), ffmpeg (renders test video clips), python3-skimage (its
+#             public-domain astronaut portrait), and the model converters' Python modules (h5py,
+#             onnx; torch for the Keras and ONNX parity checks and the training recipe, with pil
+#             and matplotlib).
 set -euo pipefail
 
 packages=()
@@ -26,10 +28,21 @@ need_package libstb-dev
 need_package doctest-dev
 need_package libbenchmark-dev
 need_package opencv-data  # the cascade files the face detector reads
+if [[ "${1:-}" == "--python" || "${1:-}" == "--test" ]]; then
+  need_package python3-dev
+  need_package python3-venv
+  need_package python3-pip
+  need_package python3-setuptools
+  need_package python3-wheel
+  need_package python3-pybind11
+  need_package python3-numpy
+fi
 if [[ "${1:-}" == "--test" ]]; then
+  need_package python3-pytest
+  need_package python3-dask  # python/examples/folder.py's scale-out path
+  need_package python3-distributed  # ... on a cluster (a local one in the tests)
   need_package libopencv-dev
   need_package python3-skimage  # astronaut.png, a public-domain portrait for detector tests
-  need_package python3-numpy
   need_package python3-h5py
   need_package python3-onnx
   need_package python3-torch
