@@ -128,6 +128,28 @@ TEST_CASE("a network's forward pass equals its layers run one by one with the re
     // Workspace reuse gives the same answer.
     const std::vector<float> first(out.data(), out.data() + 7);
     CHECK(std::equal(first.begin(), first.end(), net.forward(input, ws).data()));
+    // Outputs share buffers by lifetime: while node m runs, its inputs still hold their values.
+    std::int64_t every_output = 0;
+    for (const fer::Network::Node& node : nodes) every_output += node.output.size();
+    CHECK(net.activation_floats() < every_output);
+    auto same_as_reference = [&](std::size_t n) {
+        const fer::Tensor& got = net.node_output(ws, n);
+        REQUIRE(got.shape() == ref[n].shape());
+        for (std::int64_t i = 0; i < got.size(); ++i)
+            if (got.data()[i] != doctest::Approx(ref[n].data()[i]).epsilon(1e-4).scale(1.0))
+                return false;
+        return true;
+    };
+    int checked = 0;
+    net.forward(input, ws, fer::Precision::fp32, [&](std::size_t m) {
+        // Node 8 never holds its output: node 9 computes it in its epilogue.
+        for (int i : nodes[m].inputs)
+            if (i >= 0 && i != 8)
+                CHECK_MESSAGE(same_as_reference(std::size_t(i)), "input ", i, " of ", m);
+        if (m != 8) CHECK_MESSAGE(same_as_reference(m), "node ", m);
+        ++checked;
+    });
+    CHECK(checked == int(nodes.size()));
     // A convolution an add would compute in its epilogue, named an output, is written out.
     fer::Network two_outputs = net;
     two_outputs.set_outputs({8, 12});
@@ -431,11 +453,13 @@ TEST_CASE(
     const auto& layer = std::get<fer::Conv2D>(equalized.nodes()[2].layer);
     std::vector<float> input_range(channels, 0.0f), weight_range(channels, 0.0f);
     for (const fer::Tensor& s : samples) {
-        equalized.forward(s, ws2);
-        const fer::Tensor& x = ws2.outputs[1];
-        for (std::int64_t i = 0; i < x.size(); ++i)
-            input_range[std::size_t(i) % channels] =
-                std::max(input_range[std::size_t(i) % channels], std::abs(x.data()[i]));
+        equalized.forward(s, ws2, fer::Precision::fp32, [&](std::size_t n) {
+            if (n != 2) return;  // node 1's output, read by node 2
+            const fer::Tensor& x = equalized.node_output(ws2, 1);
+            for (std::int64_t i = 0; i < x.size(); ++i)
+                input_range[std::size_t(i) % channels] =
+                    std::max(input_range[std::size_t(i) % channels], std::abs(x.data()[i]));
+        });
     }
     for (std::size_t i = 0; i < layer.weights.size(); ++i)
         weight_range[i / 16] = std::max(weight_range[i / 16], std::abs(layer.weights[i]));

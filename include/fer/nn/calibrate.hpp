@@ -54,15 +54,18 @@ inline void equalize_depthwise_pairs(Network& net, const std::vector<Tensor>& in
     std::vector<std::vector<float>> ranges(pairs.size());
     Network::Workspace ws;
     for (const Tensor& input : inputs) {
-        net.forward(input, ws);
-        for (std::size_t p = 0; p < pairs.size(); ++p) {
-            const TensorView x = ws.outputs[std::size_t(nodes[pairs[p]].inputs[0])].view();
+        std::size_t p = 0;  // the pairs come in node order
+        // Each depthwise output is read as its convolution finishes (later nodes reuse it).
+        net.forward(input, ws, Precision::fp32, [&](std::size_t n) {
+            if (p == pairs.size() || n != pairs[p]) return;
+            const TensorView x = net.node_output(ws, std::size_t(nodes[n].inputs[0])).view();
             const std::size_t channels = std::size_t(x.shape.channels);
             ranges[p].resize(channels, 0.0f);
             for (std::int64_t i = 0; i < x.size(); ++i)
                 ranges[p][std::size_t(i) % channels] =
                     std::max(ranges[p][std::size_t(i) % channels], std::abs(x.data[i]));
-        }
+            ++p;
+        });
     }
     for (std::size_t p = 0; p < pairs.size(); ++p) {
         const std::size_t source = std::size_t(nodes[pairs[p]].inputs[0]);
@@ -102,17 +105,18 @@ inline void calibrate_int8(Network& net, const std::vector<Tensor>& inputs, bool
     Network::Workspace ws;
     // The mean of each input channel of each convolution, for the bias correction.
     for (const Tensor& input : inputs) {
-        net.forward(input, ws);
-        for (std::size_t n = 0; n < nodes.size(); ++n) {
-            if (!std::holds_alternative<Conv2D>(nodes[n].layer)) continue;
+        // Read as each convolution finishes, while its input lives.
+        net.forward(input, ws, Precision::fp32, [&](std::size_t n) {
+            if (!std::holds_alternative<Conv2D>(nodes[n].layer)) return;
             const int source = nodes[n].inputs[0];
-            const TensorView x = source < 0 ? input.view() : ws.outputs[std::size_t(source)].view();
+            const TensorView x =
+                source < 0 ? input.view() : net.node_output(ws, std::size_t(source)).view();
             const std::size_t channels = std::size_t(x.shape.channels);
             means[n].resize(channels, 0.0);
             for (std::int64_t i = 0; i < x.size(); ++i)
                 means[n][std::size_t(i) % channels] += double(x.data[i]) * double(channels) /
                                                        (double(x.size()) * double(inputs.size()));
-        }
+        });
     }
     for (std::size_t n = 0; n < nodes.size(); ++n) {
         const auto* conv = std::get_if<Conv2D>(&nodes[n].layer);

@@ -12,6 +12,7 @@
 // fer/model/model_file.hpp.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -43,9 +44,10 @@ class Network {
         Shape output;
     };
 
-    // Per-thread working memory for forward().
+    // Per-thread working memory for forward(). Node outputs share its buffers: a node's output
+    // goes into a buffer whose last tensor has been read by all its readers (plan_buffers()).
     struct Workspace {
-        std::vector<Tensor> outputs;
+        std::vector<Tensor> buffers;
         std::vector<TensorView> inputs;  // of an add node
         LayerContext context;
     };
@@ -66,7 +68,7 @@ class Network {
         Node node{std::move(layer), std::move(inputs), Shape{}};
         node.output = prepared_output(node.layer, node.inputs, index);
         nodes_.push_back(std::move(node));
-        plan_residual_fusion();
+        plan();
     }
 
     // Throws: fer::error after the first layer, for a bad shape, a channel count other than 1 or
@@ -98,7 +100,7 @@ class Network {
             detail::fail("replacement layer output", detail::describe(nodes_[index].output),
                          detail::describe(out));
         nodes_[index].layer = std::move(layer);
-        plan_residual_fusion();
+        plan();
     }
 
     // Whether some convolution has an int8 form, so that forward can run Precision::int8 (the
@@ -126,7 +128,7 @@ class Network {
                                  detail::concat("node ", outputs[k], " twice"));
         }
         outputs_ = std::move(outputs);
-        plan_residual_fusion();
+        plan();
     }
 
     // The nodes set_outputs() named, or the last node.
@@ -139,7 +141,21 @@ class Network {
     // Output `k` (an index into output_nodes()) of the last forward() with `ws`.
     // Requires: forward() ran with ws, k < output_nodes().size().
     const Tensor& output(const Workspace& ws, std::size_t k) const {
-        return ws.outputs[output_node(k)];
+        return ws.buffers[buffer_of_[output_node(k)]];
+    }
+
+    // Node n's output in `ws`, while it lives: inside forward()'s after_node(m) for the inputs of
+    // node m and (unless m is a convolution computed by its add) node m itself; after forward()
+    // for the output nodes. Later nodes reuse the buffer of an output nobody reads any more.
+    const Tensor& node_output(const Workspace& ws, std::size_t n) const {
+        return ws.buffers[buffer_of_[n]];
+    }
+
+    // The floats of activation memory forward() keeps (the sum of the buffers' largest tensors).
+    std::int64_t activation_floats() const {
+        std::int64_t total = 0;
+        for (std::int64_t c : buffer_capacity_) total += c;
+        return total;
     }
 
     // The same layers and outputs reading inputs of `shape` (a fully convolutional network runs
@@ -190,14 +206,14 @@ class Network {
                          detail::describe(input.shape));
         // Never shrunk: a workspace that serves several networks (an ensemble's members) keeps
         // every buffer, so warm calls allocate nothing.
-        if (ws.outputs.size() < nodes_.size()) ws.outputs.resize(nodes_.size());
+        if (ws.buffers.size() < buffer_capacity_.size()) ws.buffers.resize(buffer_capacity_.size());
         ws.context.precision = precision;
         for (std::size_t n = 0; n < nodes_.size(); ++n) {
             const Node& node = nodes_[n];
-            Tensor& out = ws.outputs[n];
+            Tensor& out = ws.buffers[buffer_of_[n]];
             out.reset(node.output);
             auto source = [&](int i) -> TensorView {
-                return i < 0 ? input : ws.outputs[std::size_t(i)].view();
+                return i < 0 ? input : ws.buffers[buffer_of_[std::size_t(i)]].view();
             };
             if (fused_into_[n] >= 0 && std::get<Conv2D>(node.layer).fuses_residual(precision)) {
                 after_node(n);  // computed by the add that reads it
@@ -238,6 +254,14 @@ class Network {
     // Per node: the convolution node an add computes in its epilogue, and the add node a
     // convolution is computed by (-1: none).
     std::vector<int> fused_conv_, fused_into_;
+    // Per node: the workspace buffer its output goes into; per buffer: its largest tensor.
+    std::vector<std::size_t> buffer_of_;
+    std::vector<std::int64_t> buffer_capacity_;
+
+    void plan() {
+        plan_residual_fusion();
+        plan_buffers();
+    }
 
     // Pairs each add of two inputs with an input convolution that nothing else reads (an output
     // is read by the caller), that has no activation of its own and runs the packed kernel.
@@ -263,6 +287,50 @@ class Network {
                 fused_into_[std::size_t(c)] = int(m);
                 break;
             }
+        }
+    }
+
+    // Gives each node's output a buffer no live tensor holds: live from the node until its last
+    // reader (a fused add reads its convolution's input too), outputs until the end. Of the free
+    // buffers, the smallest that fits, else the largest (it grows), else a new one. A plain
+    // chain needs two buffers instead of one per node.
+    void plan_buffers() {
+        const std::size_t count = nodes_.size();
+        std::vector<std::size_t> last_read(count);
+        for (std::size_t n = 0; n < count; ++n) last_read[n] = n;
+        auto read_by = [&](int i, std::size_t reader) {
+            if (i >= 0) last_read[std::size_t(i)] = std::max(last_read[std::size_t(i)], reader);
+        };
+        for (std::size_t m = 0; m < count; ++m) {
+            for (int i : nodes_[m].inputs) read_by(i, m);
+            if (fused_conv_[m] >= 0)
+                for (int i : nodes_[std::size_t(fused_conv_[m])].inputs) read_by(i, m);
+        }
+        for (int o : output_nodes()) last_read[std::size_t(o)] = count;
+        buffer_of_.assign(count, 0);
+        buffer_capacity_.clear();
+        std::vector<std::size_t> busy_until;  // per buffer: its tensor's last reader
+        for (std::size_t n = 0; n < count; ++n) {
+            const std::int64_t need = nodes_[n].output.size();
+            std::size_t chosen = busy_until.size();
+            for (std::size_t b = 0; b < busy_until.size(); ++b) {
+                if (busy_until[b] >= n) continue;
+                if (chosen == busy_until.size()) {
+                    chosen = b;
+                    continue;
+                }
+                const std::int64_t have = buffer_capacity_[b], best = buffer_capacity_[chosen];
+                const bool fits = have >= need, best_fits = best >= need;
+                if ((fits && (!best_fits || have < best)) || (!fits && !best_fits && have > best))
+                    chosen = b;
+            }
+            if (chosen == busy_until.size()) {
+                busy_until.push_back(0);
+                buffer_capacity_.push_back(0);
+            }
+            buffer_of_[n] = chosen;
+            busy_until[chosen] = last_read[n];
+            buffer_capacity_[chosen] = std::max(buffer_capacity_[chosen], need);
         }
     }
 

@@ -66,9 +66,11 @@ class Tensor {
     explicit Tensor(const Shape& shape) { reset(shape); }
 
     // Makes this a tensor of `shape`, reusing storage; contents are unspecified unless new.
+    // The storage never shrinks, so that a buffer taking tensors of varying sizes (a network
+    // workspace's) neither reallocates nor zero-fills what a smaller tensor left.
     void reset(const Shape& shape) {
         detail::check_shape(shape);
-        values_.resize(std::size_t(shape.size()));
+        if (values_.size() < std::size_t(shape.size())) values_.resize(std::size_t(shape.size()));
         shape_ = shape;
     }
 
