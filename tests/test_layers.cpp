@@ -107,8 +107,9 @@ TEST_CASE("explicit padding must be smaller than the kernel on every side") {
 }
 
 // Conv2D's portable path (im2col + Eigen GEMM, the 1x1 path), PackedConv2D's scalar kernel, and,
-// where the CPU runs it, the packed AVX2 kernel (what Network uses), all against the reference.
-// Returns whether the packed AVX2 kernel was checked too.
+// where the CPU runs one, the packed vector kernel (AVX2 or NEON: what Network uses), all against
+// the reference.
+// Returns whether the packed vector kernel was checked too.
 bool check_conv_against_reference(const fer::Conv2D& conv, const fer::Tensor& in,
                                   fer::LayerContext& context) {
     const auto want = fer::reference::conv2d_reference(conv, in);
@@ -154,7 +155,7 @@ TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference")
             random_conv(1, 1, fer::Padding::same, fer::Activation::none, 32, 32)))
         CHECK(packed_cases >= 80);  // all but the few shapes Conv2D's direct path takes
     else
-        MESSAGE("this CPU has no AVX2 and FMA: packed weights not checked");
+        MESSAGE("no vector kernel on this CPU (AVX2 and FMA, or NEON): packed weights not checked");
     // Non-square kernels and strides, and a 1x1 input.
     fer::Conv2D odd;
     odd.kernel_h = 1, odd.kernel_w = 3, odd.stride_h = 2, odd.stride_w = 1;

@@ -2,8 +2,9 @@
 //
 // On x86-64 with GCC or Clang, the AVX2 kernels (convolutions, int8, the detector's vector scan)
 // are compiled with per-function target attributes and chosen at run time, so a portable build
-// still uses them where the CPU has them; elsewhere, and on CPUs without AVX2 and FMA, the plain
-// C++ kernels run. Every SIMD kernel has a plain twin that computes the same values.
+// still uses them where the CPU has them. On AArch64, where NEON (Advanced SIMD) is part of the
+// architecture, the NEON kernels always run. Elsewhere, and on x86 CPUs without AVX2 and FMA,
+// the plain C++ kernels run. Every SIMD kernel has a plain twin that computes the same values.
 //
 // Configuration:
 //   FER_NO_SIMD  define before including any fer header (or with -DFER_NO_SIMD) to compile no
@@ -18,6 +19,13 @@
 #define FER_HAS_AVX2 0
 #endif
 
+#if !defined(FER_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
+#define FER_HAS_NEON 1
+#include <arm_neon.h>
+#else
+#define FER_HAS_NEON 0
+#endif
+
 namespace fer::detail {
 
 // Whether the AVX2 kernels may run here: compiled in, and the CPU has AVX2 and FMA. Never throws.
@@ -28,6 +36,11 @@ inline bool cpu_has_avx2_fma() {
 #else
     return false;
 #endif
+}
+
+// Whether the NEON kernels are compiled in (every AArch64 CPU runs them). Never throws.
+constexpr bool cpu_has_neon() {
+    return FER_HAS_NEON != 0;
 }
 
 }  // namespace fer::detail

@@ -37,5 +37,16 @@ __attribute__((target("avx2,fma"))) inline __m256 activate_avx2(__m256 v, Activa
 }
 #endif
 
+#if FER_HAS_NEON
+// As activate(): relu keeps v where v > 0 (NaN becomes 0), relu6 lets NaN through.
+inline float32x4_t activate_neon(float32x4_t v, Activation a) {
+    if (a == Activation::relu)
+        return vbslq_f32(vcgtq_f32(v, vdupq_n_f32(0.0f)), v, vdupq_n_f32(0.0f));
+    if (a == Activation::relu6)
+        return vminq_f32(vmaxq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(6.0f));
+    return v;
+}
+#endif
+
 }  // namespace detail
 }  // namespace fer
