@@ -130,8 +130,8 @@ class PackedConv2D {
 
     // Every loop over the tile has a constant trip count and the sizes are locals (vector
     // stores may alias members), so that the 12 accumulators stay in registers. The residual is
-    // a template parameter so that the plain convolution's code stays as it was: with a run-time
-    // branch on it the accumulators left the registers and whole networks ran up to 2x slower.
+    // a template parameter, not a run-time branch: with the branch, GCC spills the accumulators
+    // and whole networks run up to 2x slower.
     template <bool with_residual>
     __attribute__((target("avx2,fma"))) void f32_gemm_6x16_avx2(const float* rows,
                                                                 std::int64_t pixels, float* out,
