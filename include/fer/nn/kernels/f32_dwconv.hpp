@@ -2,13 +2,14 @@
 //
 // f32_dwconv_scalar: for each output pixel and kernel tap, a multiply-add across the contiguous
 // channels (the compiler vectorizes it); the portable kernel and the reference for the vector
-// one. f32_dwconv_4x8_avx2: channels in blocks of 8, four output pixels at a time with their sums
-// in registers, so each tap loads its weights once for four FMAs (the plain loop reloads and
-// stores the sums at every tap); pixels whose window crosses the border take the per-tap checked
-// path. Requires channels a multiple of 8.
+// one. f32_dwconv_4_pixels: channels in vector blocks (8 with AVX2, 4 with NEON), four output
+// pixels at a time with their sums in registers, so each tap loads its weights once for four
+// FMAs (the plain loop reloads and stores the sums at every tap); pixels whose window crosses the
+// border take the per-tap checked path. Requires channels a multiple of the block.
 #pragma once
 
 #include <algorithm>
+#include <utility>
 
 #include "../window.hpp"
 
@@ -40,73 +41,114 @@ void f32_dwconv_scalar(const Depthwise& l, const TensorView& in, const MutableTe
         }
 }
 
+// Output columns [first, second) whose every horizontal tap lies inside the input.
+template <class Depthwise>
+std::pair<int, int> interior_columns(const Depthwise& l, const AxisGeometry& gx, int in_width,
+                                     int out_width) {
+    const int begin = std::min(out_width, (gx.pad_before + l.stride_w - 1) / l.stride_w);
+    int end = begin;
+    while (end < out_width && end * l.stride_w - gx.pad_before + l.kernel_w <= in_width) ++end;
+    return {begin, end};
+}
+
+#if FER_HAS_AVX2 || FER_HAS_NEON
+// The vector kernel's operations on `width` channels, one set per instruction family.
 #if FER_HAS_AVX2
+#define FER_DWCONV_TARGET __attribute__((target("avx2,fma")))
+struct DepthwiseLanes {
+    static constexpr int width = 8;
+    using Floats = __m256;
+    FER_DWCONV_TARGET static Floats load(const float* p) { return _mm256_loadu_ps(p); }
+    FER_DWCONV_TARGET static Floats multiply_add(Floats x, Floats w, Floats acc) {
+        return _mm256_fmadd_ps(x, w, acc);
+    }
+    FER_DWCONV_TARGET static void store(float* p, Floats v, Activation a) {
+        _mm256_storeu_ps(p, activate_avx2(v, a));
+    }
+};
+#else
+#define FER_DWCONV_TARGET
+struct DepthwiseLanes {
+    static constexpr int width = 4;
+    using Floats = float32x4_t;
+    static Floats load(const float* p) { return vld1q_f32(p); }
+    static Floats multiply_add(Floats x, Floats w, Floats acc) { return vfmaq_f32(acc, x, w); }
+    static void store(float* p, Floats v, Activation a) { vst1q_f32(p, activate_neon(v, a)); }
+};
+#endif
+
+// Whether f32_dwconv_4_pixels serves `channels` on this CPU.
+inline bool dwconv_vector_serves(int channels) {
+    return channels % DepthwiseLanes::width == 0 && (cpu_has_avx2_fma() || cpu_has_neon());
+}
+
 // One output pixel, every tap checked against the input's borders.
 template <class Depthwise>
-__attribute__((target("avx2,fma"))) void f32_dwconv_pixel_avx2(
-    const Depthwise& l, const TensorView& in, const MutableTensorView& out, int oy, int ox,
-    int ky_begin, int ky_end, const AxisGeometry& gy, const AxisGeometry& gx) {
+FER_DWCONV_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorView& in,
+                                        const MutableTensorView& out, int oy, int ox, int ky_begin,
+                                        int ky_end, const AxisGeometry& gy,
+                                        const AxisGeometry& gx) {
+    using L = DepthwiseLanes;
     const int C = l.channels, W = in.shape.width;
     const int y0 = oy * l.stride_h - gy.pad_before, x0 = ox * l.stride_w - gx.pad_before;
     const int kx_begin = std::max(0, -x0), kx_end = std::min(l.kernel_w, W - x0);
-    for (int c = 0; c < C; c += 8) {
-        __m256 acc = _mm256_loadu_ps(l.bias.data() + c);
+    for (int c = 0; c < C; c += L::width) {
+        L::Floats acc = L::load(l.bias.data() + c);
         for (int ky = ky_begin; ky < ky_end; ++ky)
             for (int kx = kx_begin; kx < kx_end; ++kx)
-                acc = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(&in.at(y0 + ky, x0 + kx, c)),
-                    _mm256_loadu_ps(l.weights.data() + (ky * l.kernel_w + kx) * C + c), acc);
-        _mm256_storeu_ps(&out.at(oy, ox, c), activate_avx2(acc, l.activation));
+                acc = L::multiply_add(L::load(&in.at(y0 + ky, x0 + kx, c)),
+                                      L::load(l.weights.data() + (ky * l.kernel_w + kx) * C + c),
+                                      acc);
+        L::store(&out.at(oy, ox, c), acc, l.activation);
     }
 }
 
-// Channels in blocks of 8, four output pixels at a time with their sums in registers: each
-// tap loads its l.weights once for four FMAs (the plain loop reloads and stores the sums at
-// every tap). Pixels whose window crosses the border take the per-tap checked path.
+// Channels in blocks of DepthwiseLanes::width, four output pixels at a time with their sums in
+// registers: each tap loads its weights once for four multiply-adds (the plain loop reloads and
+// stores the sums at every tap). Pixels whose window crosses the border take the per-tap
+// checked path. Requires dwconv_vector_serves(l.channels).
 template <class Depthwise>
-__attribute__((target("avx2,fma"))) void f32_dwconv_4x8_avx2(const Depthwise& l,
-                                                             const TensorView& in,
-                                                             const MutableTensorView& out) {
+FER_DWCONV_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView& in,
+                                           const MutableTensorView& out) {
+    using L = DepthwiseLanes;
     const AxisGeometry gy = rows_geometry(l, in.shape.height);
     const AxisGeometry gx = columns_geometry(l, in.shape.width);
     const int C = l.channels, W = in.shape.width;
-    // Output columns [x_begin, x_end) have every horizontal tap inside the input.
-    const int x_begin = std::min(out.shape.width, (gx.pad_before + l.stride_w - 1) / l.stride_w);
-    int x_end = x_begin;
-    while (x_end < out.shape.width && x_end * l.stride_w - gx.pad_before + l.kernel_w <= W) ++x_end;
+    const auto [x_begin, x_end] = interior_columns(l, gx, W, out.shape.width);
     for (int oy = 0; oy < out.shape.height; ++oy) {
         const int y0 = oy * l.stride_h - gy.pad_before;
         const int ky_begin = std::max(0, -y0), ky_end = std::min(l.kernel_h, in.shape.height - y0);
         for (int ox = 0; ox < x_begin; ++ox)
-            f32_dwconv_pixel_avx2(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
+            f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
         int ox = x_begin;
         for (; ox + 4 <= x_end; ox += 4) {
             const float* base = &in.at(0, ox * l.stride_w - gx.pad_before, 0);
             const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * C;
-            for (int c = 0; c < C; c += 8) {
-                __m256 a0 = _mm256_loadu_ps(l.bias.data() + c), a1 = a0, a2 = a0, a3 = a0;
+            for (int c = 0; c < C; c += L::width) {
+                L::Floats a0 = L::load(l.bias.data() + c), a1 = a0, a2 = a0, a3 = a0;
                 for (int ky = ky_begin; ky < ky_end; ++ky) {
                     const float* row = base + std::ptrdiff_t{y0 + ky} * W * C + c;
                     const float* w = l.weights.data() + std::ptrdiff_t{ky} * l.kernel_w * C + c;
                     for (int kx = 0; kx < l.kernel_w; ++kx, row += C, w += C) {
-                        const __m256 wv = _mm256_loadu_ps(w);
-                        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(row), wv, a0);
-                        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(row + step), wv, a1);
-                        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(row + 2 * step), wv, a2);
-                        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(row + 3 * step), wv, a3);
+                        const L::Floats wv = L::load(w);
+                        a0 = L::multiply_add(L::load(row), wv, a0);
+                        a1 = L::multiply_add(L::load(row + step), wv, a1);
+                        a2 = L::multiply_add(L::load(row + 2 * step), wv, a2);
+                        a3 = L::multiply_add(L::load(row + 3 * step), wv, a3);
                     }
                 }
                 float* dst = &out.at(oy, ox, c);
-                _mm256_storeu_ps(dst, activate_avx2(a0, l.activation));
-                _mm256_storeu_ps(dst + C, activate_avx2(a1, l.activation));
-                _mm256_storeu_ps(dst + 2 * C, activate_avx2(a2, l.activation));
-                _mm256_storeu_ps(dst + 3 * C, activate_avx2(a3, l.activation));
+                L::store(dst, a0, l.activation);
+                L::store(dst + C, a1, l.activation);
+                L::store(dst + 2 * C, a2, l.activation);
+                L::store(dst + 3 * C, a3, l.activation);
             }
         }
         for (; ox < out.shape.width; ++ox)
-            f32_dwconv_pixel_avx2(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
+            f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
     }
 }
+#undef FER_DWCONV_TARGET
 #endif
 
 }  // namespace fer::detail

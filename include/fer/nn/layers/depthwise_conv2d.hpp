@@ -46,9 +46,9 @@ struct DepthwiseConv2D {
     }
 
     void forward(const TensorView& in, const MutableTensorView& out, LayerContext&) const {
-#if FER_HAS_AVX2
-        if (channels % 8 == 0 && detail::cpu_has_avx2_fma())
-            return detail::f32_dwconv_4x8_avx2(*this, in, out);
+#if FER_HAS_AVX2 || FER_HAS_NEON
+        if (detail::dwconv_vector_serves(channels))
+            return detail::f32_dwconv_4_pixels(*this, in, out);
 #endif
         detail::f32_dwconv_scalar(*this, in, out);
     }
