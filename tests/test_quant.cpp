@@ -4,8 +4,10 @@
 
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <random>
+#include <string>
 
 #include "helpers.hpp"
 
@@ -203,4 +205,17 @@ TEST_CASE("int8 convolutions: vector and plain kernels agree exactly, and stay w
                 }
     CHECK(cases == 90);
     CHECK(non_negative_cases == 45);
+}
+
+// tools/cross.sh runs the tests under qemu twice, on a CPU model with the dot-product
+// instructions and on one without, and says which it expects: the kernel test above then ran
+// the SDOT kernel once and the plain one once.
+TEST_CASE("the int8 kernel is chosen from the CPU's features") {
+    const char* expected = std::getenv("FER_EXPECT_DOTPROD");
+    if (expected == nullptr) {
+        MESSAGE("skipped: FER_EXPECT_DOTPROD is not set (tools/cross.sh sets it)");
+        return;
+    }
+    CHECK(fer::detail::cpu_has_dotprod() == (std::string(expected) == "1"));
+    CHECK(fer::detail::cpu_has_neon());
 }

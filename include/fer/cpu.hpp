@@ -3,8 +3,10 @@
 // On x86-64 with GCC or Clang, the AVX2 kernels (convolutions, int8, the detector's vector scan)
 // are compiled with per-function target attributes and chosen at run time, so a portable build
 // still uses them where the CPU has them. On AArch64, where NEON (Advanced SIMD) is part of the
-// architecture, the NEON kernels always run. Elsewhere, and on x86 CPUs without AVX2 and FMA,
-// the plain C++ kernels run. Every SIMD kernel has a plain twin that computes the same values.
+// architecture, the NEON kernels always run, and the int8 convolution uses the dot-product
+// instructions (SDOT, ARMv8.2) where the CPU has them (getauxval(AT_HWCAP)). Elsewhere, and on x86
+// CPUs without AVX2 and FMA, the plain C++ kernels run. Every SIMD kernel has a plain twin that
+// computes the same values.
 //
 // Configuration:
 //   FER_NO_SIMD  define before including any fer header (or with -DFER_NO_SIMD) to compile no
@@ -26,6 +28,18 @@
 #define FER_HAS_NEON 0
 #endif
 
+// The SDOT kernel is compiled with a per-function target. Clang before 16 declares the
+// dot-product intrinsics only when the whole build targets them (-march=armv8.2-a+dotprod).
+#if FER_HAS_NEON && defined(__linux__) &&                                            \
+    (defined(__ARM_FEATURE_DOTPROD) || (defined(__GNUC__) && !defined(__clang__)) || \
+     (defined(__clang__) && __clang_major__ >= 16))
+#define FER_HAS_NEON_DOTPROD 1
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#else
+#define FER_HAS_NEON_DOTPROD 0
+#endif
+
 namespace fer::detail {
 
 // Whether the AVX2 kernels may run here: compiled in, and the CPU has AVX2 and FMA. Never throws.
@@ -41,6 +55,17 @@ inline bool cpu_has_avx2_fma() {
 // Whether the NEON kernels are compiled in (every AArch64 CPU runs them). Never throws.
 constexpr bool cpu_has_neon() {
     return FER_HAS_NEON != 0;
+}
+
+// Whether the int8 dot-product kernel may run here: compiled in, and the CPU has SDOT/UDOT.
+// Never throws.
+inline bool cpu_has_dotprod() {
+#if FER_HAS_NEON_DOTPROD
+    static const bool has = (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0;
+    return has;
+#else
+    return false;
+#endif
 }
 
 }  // namespace fer::detail

@@ -4,9 +4,10 @@
 // quantized with its own scale as it is gathered, multiplied with the int8 weights in exact
 // int32 sums, and each sum is turned back into a float with one FMA (row scale x channel scale,
 // bias) before the activation. The output is float, so pooling, adds and the next layer work as
-// in the fp32 network. Two kernels compute identical results: a plain loop over the weights as
-// quantized (forward_plain), and qs8_gemm_4x16_avx2 over repacked weights (4 output pixels x 16
-// output channels of int32 sums in registers). vpmaddubsw multiplies unsigned by signed bytes: an
+// in the fp32 network. Three kernels compute identical results: a plain loop over the weights as
+// quantized (forward_plain), and qs8_gemm_4x16_avx2 (x86) and qs8_gemm_4x16_sdot (AArch64 with
+// the dot-product instructions) over repacked weights (4 output pixels x 16 output channels of
+// int32 sums in registers). vpmaddubsw multiplies unsigned by signed bytes: an
 // input with no negative value (ReLU outputs) goes in as it is; otherwise the kernel multiplies |x|
 // (written beside the quantized rows) by the weight with x's sign (vpsign, two more instructions
 // per step), exact because no value is -128.
@@ -72,10 +73,17 @@ class Int8Conv2D {
     void forward(const TensorView& in, const MutableTensorView& out, Scratch& s) const {
 #if FER_HAS_AVX2
         if (detail::cpu_has_avx2_fma()) {
-            const bool has_negative = quantize_rows_avx2(in, out.shape, s);
+            const bool has_negative =
+                quantize_rows(in, out.shape, s, run_max_abs_avx2, quantize_run_avx2);
             if (!has_negative)
                 return qs8_gemm_4x16_avx2<false>(s.rows.data(), nullptr, s.row_scales, out);
             return qs8_gemm_4x16_avx2<true>(s.rows.data(), s.magnitudes.data(), s.row_scales, out);
+        }
+#endif
+#if FER_HAS_NEON_DOTPROD
+        if (detail::cpu_has_dotprod()) {
+            quantize_rows(in, out.shape, s, run_max_abs_neon, quantize_run_neon);
+            return qs8_gemm_4x16_sdot(s.rows.data(), s.row_scales, out);
         }
 #endif
         forward_plain(in, out, s);
@@ -115,6 +123,56 @@ class Int8Conv2D {
 
     std::size_t packed_index(int k, int n) const {
         return ((std::size_t(n / 8) * (k4_ / 4) + std::size_t(k / 4)) * 8 + n % 8) * 4 + k % 4;
+    }
+
+    // Gathers and quantizes every patch row straight from the input into s.rows (k4 bytes
+    // apart, taps outside the input and the tail zero) with its scale in s.row_scales: the same
+    // bytes and scales as the plain kernel's im2col + quantize_row, without a float patch
+    // matrix. A row's largest |x| is the largest of its pixels' (taken once per pixel by
+    // `run_max_abs`, which also says whether the kernel needs |rows|). Returns that; if so,
+    // s.magnitudes holds |rows| (taken here rather than once per output channel block in the
+    // kernel, where the vector ALUs are the limit). `quantize_run`: as quantize_run_avx2.
+    template <class RunMaxAbs, class QuantizeRun>
+    bool quantize_rows(const TensorView& in, const Shape& o, Scratch& s, RunMaxAbs run_max_abs,
+                       QuantizeRun quantize_run) const {
+        const std::size_t run = std::size_t(in.shape.channels);
+        const std::size_t input_pixels = std::size_t(in.shape.height) * in.shape.width;
+        s.pixel_max.resize(input_pixels);
+        const bool negative = run_max_abs(in.data, input_pixels, run, s.pixel_max.data());
+        s.rows.resize(std::size_t(o.height) * o.width * k4_);
+        if (negative) s.magnitudes.resize(s.rows.size());
+        s.row_scales.resize(std::size_t(o.height) * o.width);
+        const detail::AxisGeometry gy = detail::rows_geometry(geometry_, in.shape.height);
+        const detail::AxisGeometry gx = detail::columns_geometry(geometry_, in.shape.width);
+        std::size_t p = 0;  // the row
+        for (int oy = 0; oy < o.height; ++oy)
+            for (int ox = 0; ox < o.width; ++ox, ++p) {
+                std::int8_t* row = s.rows.data() + p * k4_;
+                std::int8_t* magnitudes = negative ? s.magnitudes.data() + p * k4_ : nullptr;
+                float largest = 0.0f;
+                detail::for_each_window_tap(geometry_, in.shape, gy, gx, oy, ox,
+                                            [&](int, std::ptrdiff_t pixel) {
+                                                if (pixel < 0) return;
+                                                const float m = s.pixel_max[std::size_t(pixel)];
+                                                largest = m > largest ? m : largest;
+                                            });
+                s.row_scales[p] = activation_scale(largest);
+                const float inverse = 1.0f / s.row_scales[p];
+                detail::for_each_window_tap(
+                    geometry_, in.shape, gy, gx, oy, ox, [&](int t, std::ptrdiff_t pixel) {
+                        std::int8_t* q = row + std::size_t(t) * run;
+                        std::int8_t* m = negative ? magnitudes + std::size_t(t) * run : nullptr;
+                        if (pixel < 0) {
+                            std::fill(q, q + run, std::int8_t(0));
+                            if (m != nullptr) std::fill(m, m + run, std::int8_t(0));
+                        } else {
+                            quantize_run(in.data + pixel * std::ptrdiff_t(run), run, inverse, q, m);
+                        }
+                    });
+                std::fill(row + k_, row + k4_, std::int8_t(0));
+                if (negative) std::fill(magnitudes + k_, magnitudes + k4_, std::int8_t(0));
+            }
+        return negative;
     }
 
 #if FER_HAS_AVX2
@@ -182,56 +240,6 @@ class Int8Conv2D {
             q[i] = quantize_activation(x[i], inverse);
             if (m != nullptr) m[i] = std::int8_t(std::abs(q[i]));  // never -128
         }
-    }
-
-    // Gathers and quantizes every patch row straight from the input into s.rows (k4 bytes
-    // apart, taps outside the input and the tail zero) with its scale in s.row_scales: the same
-    // bytes and scales as the plain kernel's im2col + quantize_row, without a float patch
-    // matrix. A row's largest |x| is the largest of its pixels' (taken once per pixel). Returns
-    // whether the kernel needs its signed path (run_max_abs_avx2); if so, s.magnitudes holds
-    // |rows| (taken here rather than once per output channel block in the kernel, where the
-    // vector ALUs are the limit).
-    __attribute__((target("avx2,fma"))) bool quantize_rows_avx2(const TensorView& in,
-                                                                const Shape& o, Scratch& s) const {
-        const std::size_t run = std::size_t(in.shape.channels);
-        const std::size_t input_pixels = std::size_t(in.shape.height) * in.shape.width;
-        s.pixel_max.resize(input_pixels);
-        const bool negative = run_max_abs_avx2(in.data, input_pixels, run, s.pixel_max.data());
-        s.rows.resize(std::size_t(o.height) * o.width * k4_);
-        if (negative) s.magnitudes.resize(s.rows.size());
-        s.row_scales.resize(std::size_t(o.height) * o.width);
-        const detail::AxisGeometry gy = detail::rows_geometry(geometry_, in.shape.height);
-        const detail::AxisGeometry gx = detail::columns_geometry(geometry_, in.shape.width);
-        std::size_t p = 0;  // the row
-        for (int oy = 0; oy < o.height; ++oy)
-            for (int ox = 0; ox < o.width; ++ox, ++p) {
-                std::int8_t* row = s.rows.data() + p * k4_;
-                std::int8_t* magnitudes = negative ? s.magnitudes.data() + p * k4_ : nullptr;
-                float largest = 0.0f;
-                detail::for_each_window_tap(geometry_, in.shape, gy, gx, oy, ox,
-                                            [&](int, std::ptrdiff_t pixel) {
-                                                if (pixel < 0) return;
-                                                const float m = s.pixel_max[std::size_t(pixel)];
-                                                largest = m > largest ? m : largest;
-                                            });
-                s.row_scales[p] = activation_scale(largest);
-                const float inverse = 1.0f / s.row_scales[p];
-                detail::for_each_window_tap(
-                    geometry_, in.shape, gy, gx, oy, ox, [&](int t, std::ptrdiff_t pixel) {
-                        std::int8_t* q = row + std::size_t(t) * run;
-                        std::int8_t* m = negative ? magnitudes + std::size_t(t) * run : nullptr;
-                        if (pixel < 0) {
-                            std::fill(q, q + run, std::int8_t(0));
-                            if (m != nullptr) std::fill(m, m + run, std::int8_t(0));
-                        } else {
-                            quantize_run_avx2(in.data + pixel * std::ptrdiff_t(run), run, inverse,
-                                              q, m);
-                        }
-                    });
-                std::fill(row + k_, row + k4_, std::int8_t(0));
-                if (negative) std::fill(magnitudes + k_, magnitudes + k4_, std::int8_t(0));
-            }
-        return negative;
     }
 
     // `magnitudes`: |rows|, where SignedInput; `row_scales`: one per row.
@@ -309,6 +317,93 @@ class Int8Conv2D {
                         } else {
                             alignas(32) float tail[8];
                             _mm256_store_ps(tail, y);
+                            std::copy(tail, tail + (n_ - n0), dst);
+                        }
+                    }
+            }
+        }
+    }
+#endif
+#if FER_HAS_NEON_DOTPROD
+    // As run_max_abs_avx2 (vmaxnm skips NaN as row_max_abs does). SDOT multiplies signed bytes
+    // by signed bytes, so the kernel never needs |x|: returns false.
+    static bool run_max_abs_neon(const float* x, std::size_t n, std::size_t length,
+                                 float* max_abs) {
+        for (std::size_t r = 0; r < n; ++r, x += length) {
+            float32x4_t m4 = vdupq_n_f32(0.0f);
+            std::size_t i = 0;
+            for (; i + 4 <= length; i += 4) m4 = vmaxnmq_f32(vabsq_f32(vld1q_f32(x + i)), m4);
+            const float lanes = vmaxnmvq_f32(m4), tail = row_max_abs(x + i, length - i);
+            max_abs[r] = lanes > tail ? lanes : tail;
+        }
+        return false;
+    }
+
+    // As quantize_activation: vmaxnm turns NaN into -127 as the comparison there does, and the
+    // conversion rounds to nearest even. Writes no magnitudes (the last argument is null).
+    static void quantize_run_neon(const float* x, std::size_t length, float inverse, std::int8_t* q,
+                                  std::int8_t*) {
+        const float32x4_t inv = vdupq_n_f32(inverse);
+        const float32x4_t low = vdupq_n_f32(-127.0f), high = vdupq_n_f32(127.0f);
+        auto quantize4 = [&](const float* p) {
+            return vcvtnq_s32_f32(vminq_f32(vmaxnmq_f32(vmulq_f32(vld1q_f32(p), inv), low), high));
+        };
+        std::size_t i = 0;
+        for (; i + 8 <= length; i += 8) {
+            const int16x8_t words =
+                vcombine_s16(vqmovn_s32(quantize4(x + i)), vqmovn_s32(quantize4(x + i + 4)));
+            vst1_s8(q + i, vqmovn_s16(words));
+        }
+        for (; i < length; ++i) q[i] = quantize_activation(x[i], inverse);
+    }
+
+    // 4 output pixels x 16 output channels of int32 sums in 16 registers: per step of 4 taps,
+    // one SDOT per (pixel, 4 channels) multiplies the pixel's 4 bytes (broadcast) with the 4
+    // channels' 4 weights each, in the AVX2 kernel's packing ([8 outputs][4 taps] per block).
+    // The sums are exact and the epilogue is the plain kernel's fma: the outputs are identical.
+    __attribute__((target("arch=armv8.2-a+dotprod"))) void qs8_gemm_4x16_sdot(
+        const std::int8_t* rows, const std::vector<float>& row_scales,
+        const MutableTensorView& out) const {
+        const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
+        const std::size_t block_bytes = std::size_t(k4_) * 8;
+        for (std::int64_t p0 = 0; p0 < pixels; p0 += 4) {
+            const int count = int(std::min<std::int64_t>(4, pixels - p0));
+            const std::int8_t* a[4];
+            for (int r = 0; r < 4; ++r)  // missing rows repeat the last one; never stored
+                a[r] = rows + std::size_t(p0 + std::min(r, count - 1)) * std::size_t(k4_);
+            for (int nb = 0; nb < n16_ / 8; nb += 2) {
+                const std::int8_t* w0 = packed_.data() + std::size_t(nb) * block_bytes;
+                const std::int8_t* w1 = w0 + block_bytes;
+                int32x4_t acc[4][4];
+                for (int r = 0; r < 4; ++r)
+                    for (int j = 0; j < 4; ++j) acc[r][j] = vdupq_n_s32(0);
+                for (int k = 0; k < k4_; k += 4, w0 += 32, w1 += 32) {
+                    const int8x16_t b[4] = {vld1q_s8(w0), vld1q_s8(w0 + 16), vld1q_s8(w1),
+                                            vld1q_s8(w1 + 16)};
+                    for (int r = 0; r < 4; ++r) {
+                        std::int32_t four;
+                        std::memcpy(&four, a[r] + k, 4);
+                        const int8x16_t x = vreinterpretq_s8_s32(vdupq_n_s32(four));
+                        for (int j = 0; j < 4; ++j) acc[r][j] = vdotq_s32(acc[r][j], b[j], x);
+                    }
+                }
+                for (int r = 0; r < count; ++r)
+                    for (int j = 0; j < 4; ++j) {
+                        const int n0 = nb * 8 + j * 4;
+                        if (n0 >= n_) break;
+                        const float32x4_t scale =
+                            vmulq_f32(vdupq_n_f32(row_scales[std::size_t(p0 + r)]),
+                                      vld1q_f32(weight_scales16_.data() + n0));
+                        const float32x4_t y =
+                            detail::activate_neon(vfmaq_f32(vld1q_f32(bias_.data() + n0),
+                                                            vcvtq_f32_s32(acc[r][j]), scale),
+                                                  geometry_.activation);
+                        float* dst = out.data + (p0 + r) * n_ + n0;
+                        if (n0 + 4 <= n_) {
+                            vst1q_f32(dst, y);
+                        } else {
+                            float tail[4];
+                            vst1q_f32(tail, y);
                             std::copy(tail, tail + (n_ - n0), dst);
                         }
                     }
