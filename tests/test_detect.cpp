@@ -39,9 +39,9 @@ std::vector<std::int32_t> scan(const fer::Cascade& cascade, const fer::ImageView
     band.rows = gray.height() + 1 - cascade.window_height;
     band.step = step;
     std::vector<std::int32_t> accepted;
-#if FER_HAS_AVX2
+#if FER_HAS_AVX2 || FER_HAS_NEON
     fer::detail::ScanScratch scratch;
-    if (vector_path) fer::detail::scan_band_avx2(compiled, tables, band, accepted, scratch);
+    if (vector_path) fer::detail::scan_band_vector(compiled, tables, band, accepted, scratch);
 #else
     (void)vector_path;
 #endif
@@ -53,11 +53,11 @@ std::vector<std::int32_t> scan(const fer::Cascade& cascade, const fer::ImageView
 }  // namespace
 
 TEST_CASE("the vector window scan accepts exactly the windows the plain scan accepts") {
-#if !FER_HAS_AVX2
-    MESSAGE("skipped: no AVX2 code on this platform");
+#if !FER_HAS_AVX2 && !FER_HAS_NEON
+    MESSAGE("skipped: no vector scan on this platform");
     return;
 #else
-    if (!fer::detail::cpu_has_avx2_fma()) {
+    if (!fer::detail::cpu_has_vector_scan()) {
         MESSAGE("skipped: this CPU has no AVX2");
         return;
     }
