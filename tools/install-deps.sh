@@ -51,7 +51,7 @@ if [[ "${1:-}" == "--test" ]]; then
   need_command ffmpeg ffmpeg  # renders the test clips for fer video
   need_command clang++ clang  # libFuzzer targets and the sanitizer builds (tools/fuzz.sh, sanitize.sh)
   need_package libclang-rt-14-dev
-  need_package python3-opencv  # runs the ONNX files fer exports, for the benchmarks' parity
+  need_package python3-opencv  # runs fer's ONNX exports; OpenCV's boxes for tools/detector-parity.py
 fi
 
 if ((${#packages[@]} == 0)); then
