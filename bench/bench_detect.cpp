@@ -44,6 +44,25 @@ void BM_fer_detect_640x480(benchmark::State& state) {
 }
 BENCHMARK(BM_fer_detect_640x480)->Arg(1)->Arg(2)->UseRealTime();
 
+// BlazeFace on the same frame as RGB (the photo's pixels): Arg 1, one pass; Arg 2, the default
+// with the mirrored picture's pass too.
+void BM_fer_blazeface_detect_640x480(benchmark::State& state) {
+    static const fer::BlazeFaceDetector blazeface(
+        fer::load_network(fer::default_blazeface_model_path()));
+    static const fer::Image rgb = [] {
+        const std::filesystem::path path =
+            std::filesystem::path(FER_BENCH_ASSETS_DIR) / "face-api" / "sample1.jpg";
+        return fer::resize_area(fer::load_image(path.string(), fer::PixelFormat::rgb), 640, 480);
+    }();
+    fer::BlazeFaceOptions options;
+    options.mirror = state.range(0) == 2;
+    fer::BlazeFaceDetector::Workspace ws;
+    for (auto _ : state) benchmark::DoNotOptimize(blazeface.detect(rgb, ws, options));
+    state.counters["frames/s"] =
+        benchmark::Counter(1.0, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_fer_blazeface_detect_640x480)->Arg(1)->Arg(2)->UseRealTime();
+
 // The parts of one detection: the pyramid images and their integral tables.
 void BM_fer_pyramid_and_tables_640x480(benchmark::State& state) {
     const auto levels = fer::detail::pyramid_levels(640, 480, 24, 24, frame_options(1));

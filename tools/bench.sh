@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks for this CPU (-O3 -march=native) in build-bench/ and runs them, ours next
-# to OpenCV's in the same process. Extra arguments go to Google Benchmark.
+# to OpenCV's in the same process. Extra arguments go to Google Benchmark. Ends with a short
+# summary to paste into an issue (tools/bench-summary.py: CPU, per-face ms fp32 and int8,
+# detection ms per 640x480 frame); the runs' JSON files stay in build-bench/results/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -22,8 +24,10 @@ if [[ -f "$xception" ]]; then
   /usr/bin/python3 tools/convert.py keras "$xception" -o build-bench/onnx/xception.gguf \
     --onnx build-bench/onnx/mini_xception.onnx
 fi
+rm -rf build-bench/results && mkdir -p build-bench/results
 for b in build-bench/bench/fer_bench_*; do
-  "$b" --benchmark_counters_tabular=true "$@"
+  "$b" --benchmark_counters_tabular=true \
+    --benchmark_out="build-bench/results/$(basename "$b").json" --benchmark_out_format=json "$@"
 done
 if [[ -x build-bench/bench/fer_compare_detect ]]; then
   echo
@@ -31,3 +35,5 @@ if [[ -x build-bench/bench/fer_compare_detect ]]; then
   echo
   build-bench/bench/fer_compare_pipeline
 fi
+echo
+/usr/bin/python3 tools/bench-summary.py build-bench/results
