@@ -13,9 +13,12 @@ namespace fer::detail {
 
 #if FER_HAS_AVX2
 // Output pixels `Pixels` at a time along x (independent FMA chains hide the FMA latency),
-// each with Vectors x 8 outputs in registers (Pixels x Vectors <= 9 accumulators); taps
-// outside the input are skipped per pixel. Loops over the accumulators have constant trip
-// counts, so that they stay in registers.
+// each with Vectors x 8 outputs in registers (Pixels x Vectors <= 9 accumulators). Where every
+// pixel's window lies inside the input's columns, a kernel row's taps and channels are one
+// contiguous run in the input and in the weights ([ky][kx][ci][co]), walked in one loop (for
+// BlazeFace's 5x5 over RGB, 15 steps instead of 5 taps of 3); elsewhere taps outside the input
+// are skipped per pixel. Both walks add the products in the same order. Loops over the
+// accumulators have constant trip counts, so that they stay in registers.
 template <int Vectors, int Pixels, class Conv>
 __attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l, const TensorView& in,
                                                               const MutableTensorView& out) {
@@ -29,9 +32,29 @@ __attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l, con
             for (int p = 0; p < Pixels; ++p)
                 for (int v = 0; v < Vectors; ++v)
                     acc[p][v] = _mm256_loadu_ps(l.bias.data() + 8 * v);
+            const int first_x = ox0 * l.stride_w - gx.pad_before;
+            const bool columns_inside =
+                pixels == Pixels && first_x >= 0 &&
+                first_x + (Pixels - 1) * l.stride_w + l.kernel_w <= in.shape.width;
+            const int run = l.kernel_w * cin;
             for (int ky = 0; ky < l.kernel_h; ++ky) {
                 const int iy = oy * l.stride_h - gy.pad_before + ky;
                 if (iy < 0 || iy >= in.shape.height) continue;
+                if (columns_inside) {
+                    const float* w = l.weights.data() + std::size_t(ky) * run * cout;
+                    const float* x = &in.at(iy, first_x, 0);
+                    const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * cin;
+                    for (int j = 0; j < run; ++j, w += cout) {
+                        __m256 wv[Vectors];
+                        for (int v = 0; v < Vectors; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+                        for (int p = 0; p < Pixels; ++p) {
+                            const __m256 xv = _mm256_broadcast_ss(x + p * step + j);
+                            for (int v = 0; v < Vectors; ++v)
+                                acc[p][v] = _mm256_fmadd_ps(xv, wv[v], acc[p][v]);
+                        }
+                    }
+                    continue;
+                }
                 for (int kx = 0; kx < l.kernel_w; ++kx) {
                     const float* w = l.weights.data() +
                                      (std::size_t(ky) * l.kernel_w + kx) * std::size_t(cin) * cout;
