@@ -116,3 +116,22 @@ TEST_CASE("classifying a face crop allocates nothing once warm (each level, mirr
         CHECK(allocations_of([&] { classifier.classify(face.view(), ws, true); }) == 0);
     }
 }
+
+TEST_CASE(
+    "BlazeFace detection allocates only the list it returns once warm (two passes, two "
+    "scales)") {
+    // A photo large enough for the second scale; random pixels where the samples are missing.
+    const std::filesystem::path path = test::sample_photo(1);
+    const fer::Image photo = std::filesystem::exists(path)
+                                 ? fer::load_image(path.string())
+                                 : test::random_image(1000, 700, fer::PixelFormat::rgb);
+    const fer::BlazeFaceDetector detector(fer::load_network(weights("blazeface.gguf").string()));
+    fer::BlazeFaceDetector::Workspace ws;
+    std::size_t faces = 0;
+    const long count = allocations_of([&] { faces = detector.detect(photo.view(), ws).size(); });
+    INFO(faces, " faces");
+    CHECK(count <= 1);
+    fer::BlazeFaceOptions one_pass;
+    one_pass.mirror = false;
+    CHECK(allocations_of([&] { detector.detect(photo.view(), ws, one_pass); }) <= 1);
+}

@@ -49,13 +49,30 @@ std::optional<PhotoAndDetector> sample3_and_detector() {
     return PhotoAndDetector{fer::load_image(path.string()), std::move(*detector)};
 }
 
+// The detector's merging steps, with their working memory local.
+std::vector<fer::FaceDetection> merge(std::vector<fer::FaceDetection> candidates, float iou,
+                                      int max_faces) {
+    std::vector<fer::FaceDetection> faces;
+    std::vector<char> used;
+    fer::detail::merge_overlapping(candidates, iou, max_faces, faces, used);
+    return faces;
+}
+std::vector<fer::FaceDetection> mean_of_passes(const std::vector<fer::FaceDetection>& direct,
+                                               const std::vector<fer::FaceDetection>& mirrored,
+                                               const fer::BlazeFaceOptions& options) {
+    std::vector<fer::FaceDetection> faces;
+    std::vector<char> paired;
+    fer::detail::mean_of_mirrored(direct, mirrored, options, faces, paired);
+    return faces;
+}
+
 }  // namespace
 
 TEST_CASE("BlazeFace merging: overlapping candidates become their score-weighted mean") {
     // Two candidates on one face (IoU 0.67), one apart, one too weak to lead but merged.
-    const std::vector<fer::FaceDetection> merged = fer::detail::merge_overlapping(
-        {candidate(0, 0, 10, 0.6f), candidate(2, 0, 10, 0.9f), candidate(50, 50, 8, 0.7f)}, 0.3f,
-        10);
+    const std::vector<fer::FaceDetection> merged =
+        merge({candidate(0, 0, 10, 0.6f), candidate(2, 0, 10, 0.9f), candidate(50, 50, 8, 0.7f)},
+              0.3f, 10);
     REQUIRE(merged.size() == 2);
     CHECK(merged[0].score == doctest::Approx(0.9f));  // the best score of the cluster
     CHECK(merged[0].x == doctest::Approx((0.6 * 0 + 0.9 * 2) / 1.5));
@@ -63,8 +80,7 @@ TEST_CASE("BlazeFace merging: overlapping candidates become their score-weighted
     CHECK(merged[1].score == doctest::Approx(0.7f));
     CHECK(merged[1].x == doctest::Approx(50.0f));
     // At most max_faces, best first.
-    const auto one = fer::detail::merge_overlapping(
-        {candidate(0, 0, 10, 0.6f), candidate(50, 50, 8, 0.7f)}, 0.3f, 1);
+    const auto one = merge({candidate(0, 0, 10, 0.6f), candidate(50, 50, 8, 0.7f)}, 0.3f, 1);
     REQUIRE(one.size() == 1);
     CHECK(one[0].score == doctest::Approx(0.7f));
 }
@@ -74,9 +90,9 @@ TEST_CASE("BlazeFace's two passes: faces seen in both get the mean, the others h
     options.min_score = 0.4f;
     // Direct: a face at 0 (0.8) and one at 100 (0.9); mirrored: the first again at 2 (0.6),
     // one at 200 (0.7).
-    const std::vector<fer::FaceDetection> faces = fer::detail::mean_of_mirrored(
-        {candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)},
-        {candidate(2, 0, 10, 0.6f), candidate(200, 0, 10, 0.7f)}, options);
+    const std::vector<fer::FaceDetection> faces =
+        mean_of_passes({candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)},
+                       {candidate(2, 0, 10, 0.6f), candidate(200, 0, 10, 0.7f)}, options);
     REQUIRE(faces.size() == 2);                      // 200 (0.35) falls under 0.4
     CHECK(faces[0].score == doctest::Approx(0.7f));  // (0.8 + 0.6) / 2, best first
     CHECK(faces[0].x == doctest::Approx((0.8 * 0 + 0.6 * 2) / 1.4));
@@ -84,8 +100,8 @@ TEST_CASE("BlazeFace's two passes: faces seen in both get the mean, the others h
     CHECK(faces[1].x == doctest::Approx(100.0f));
     options.max_faces = 1;  // the best one
     const std::vector<fer::FaceDetection> best =
-        fer::detail::mean_of_mirrored({candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)},
-                                      {candidate(2, 0, 10, 0.6f)}, options);
+        mean_of_passes({candidate(0, 0, 10, 0.8f), candidate(100, 0, 10, 0.9f)},
+                       {candidate(2, 0, 10, 0.6f)}, options);
     REQUIRE(best.size() == 1);
     CHECK(best[0].score == doctest::Approx(0.7f));
 }
@@ -111,8 +127,8 @@ TEST_CASE("BlazeFace's mirrored pass sees what a pass over the mirrored picture 
         std::swap(f.keypoints[4], f.keypoints[5]);
     }
     const fer::BlazeFaceOptions two_passes;
-    const std::vector<fer::FaceDetection> expected = fer::detail::mean_of_mirrored(
-        sample->detector.detect(photo, ws, one_pass), back, two_passes);
+    const std::vector<fer::FaceDetection> expected =
+        mean_of_passes(sample->detector.detect(photo, ws, one_pass), back, two_passes);
     const std::vector<fer::FaceDetection> got = sample->detector.detect(photo, ws, two_passes);
     REQUIRE(got.size() == expected.size());
     CHECK(got.size() == 3);

@@ -114,8 +114,7 @@ struct LinearTaps {
 
 inline constexpr int linear_weight_bits = 11;
 
-inline LinearTaps linear_taps(int src_size, int dst_size, bool clamp_fraction) {
-    LinearTaps taps;
+inline void linear_taps(int src_size, int dst_size, bool clamp_fraction, LinearTaps& taps) {
     taps.first.resize(dst_size);
     taps.second.resize(dst_size);
     taps.weight_first.resize(dst_size);
@@ -135,7 +134,6 @@ inline LinearTaps linear_taps(int src_size, int dst_size, bool clamp_fraction) {
         taps.weight_first[d] = int(std::lrint((1.0f - frac) * one));
         taps.weight_second[d] = int(std::lrint(frac * one));
     }
-    return taps;
 }
 
 }  // namespace detail
@@ -143,9 +141,9 @@ inline LinearTaps linear_taps(int src_size, int dst_size, bool clamp_fraction) {
 namespace detail {
 
 // Exact halving in both directions: OpenCV switches INTER_LINEAR to a 2 x 2 box average there.
-inline Image halve(const ImageView& src) {
+inline void halve(const ImageView& src, Image& dst) {
     const int ch = src.channels();
-    Image dst(src.width() / 2, src.height() / 2, src.format());
+    dst.reset(src.width() / 2, src.height() / 2, src.format());
     for (int y = 0; y < dst.height(); ++y) {
         const std::uint8_t* a = src.row(2 * y);
         const std::uint8_t* b = src.row(2 * y + 1);
@@ -156,28 +154,38 @@ inline Image halve(const ImageView& src) {
                 d[x * ch + c] = std::uint8_t((a[i] + a[i + ch] + b[i] + b[i + ch] + 2) >> 2);
             }
     }
-    return dst;
 }
 
 }  // namespace detail
 
+// Working memory of resize_bilinear, kept between calls so that repeated resizes (a detector's
+// frames) allocate nothing once their sizes have been seen.
+struct BilinearScratch {
+    detail::LinearTaps x, y;
+    std::vector<int> rows[2];  // two source rows after the horizontal pass
+};
+
 // Bilinear resize with half-pixel centres and edge clamping: OpenCV 4's INTER_LINEAR for 8-bit
 // images, reproduced to the bit (11-bit weights; the vertical pass rounds as OpenCV's vector code
 // does; exact halving is a 2 x 2 average, as in OpenCV). Each output differs from the exact
-// bilinear value by at most 1.
+// bilinear value by at most 1. Writes into `dst`, reusing its storage and the scratch's.
+// Requires: dst does not share pixels with src.
 // Throws: fer::error if src is empty or the new size breaks fer/limits.hpp.
-inline Image resize_bilinear(const ImageView& src, int width, int height) {
+inline void resize_bilinear(const ImageView& src, int width, int height, Image& dst,
+                            BilinearScratch& scratch) {
     detail::require_nonempty(src, "resize_bilinear");
     detail::check_image_size(width, height);
-    if (src.width() == 2 * width && src.height() == 2 * height) return detail::halve(src);
+    if (src.width() == 2 * width && src.height() == 2 * height) return detail::halve(src, dst);
     const int ch = src.channels();
-    const detail::LinearTaps tx = detail::linear_taps(src.width(), width, true);
-    const detail::LinearTaps ty = detail::linear_taps(src.height(), height, false);
+    detail::LinearTaps& tx = scratch.x;
+    detail::LinearTaps& ty = scratch.y;
+    detail::linear_taps(src.width(), width, true, tx);
+    detail::linear_taps(src.height(), height, false, ty);
 
     // Horizontal pass of a source row into 2048-scaled integers. Two rows stay cached because
     // neighbouring output rows share source rows; `keep` is the slot the caller still reads.
-    std::vector<int> rows[2] = {std::vector<int>(std::size_t(width) * ch),
-                                std::vector<int>(std::size_t(width) * ch)};
+    std::vector<int>* rows = scratch.rows;
+    for (int k = 0; k < 2; ++k) rows[k].resize(std::size_t(width) * ch);
     int cached[2] = {-1, -1};
     auto horizontal = [&](int sy, int keep) -> int {
         for (int k = 0; k < 2; ++k)
@@ -195,7 +203,7 @@ inline Image resize_bilinear(const ImageView& src, int width, int height) {
         return slot;
     };
 
-    Image dst(width, height, src.format());
+    dst.reset(width, height, src.format());
     for (int y = 0; y < height; ++y) {
         const int top_slot = horizontal(ty.first[y], -1);
         const std::vector<int>& top = rows[top_slot];
@@ -209,6 +217,13 @@ inline Image resize_bilinear(const ImageView& src, int width, int height) {
             d[i] = static_cast<std::uint8_t>(std::clamp((v + 2) >> 2, 0, 255));
         }
     }
+}
+
+// resize_bilinear into a new image.
+inline Image resize_bilinear(const ImageView& src, int width, int height) {
+    Image dst;
+    BilinearScratch scratch;
+    resize_bilinear(src, width, height, dst, scratch);
     return dst;
 }
 

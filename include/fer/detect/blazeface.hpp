@@ -99,13 +99,15 @@ inline float box_iou(const FaceDetection& a, const FaceDetection& b) {
 }
 
 // MediaPipe's weighted non-maximum suppression: clusters around the best remaining candidate,
-// each cluster's box and keypoints their score-weighted mean, its score the best one.
-inline std::vector<FaceDetection> merge_overlapping(std::vector<FaceDetection> candidates,
-                                                    float merge_iou, int max_faces) {
+// each cluster's box and keypoints their score-weighted mean, its score the best one. Writes the
+// faces into `faces`, sorting `candidates` by score; `used` is working memory.
+inline void merge_overlapping(std::vector<FaceDetection>& candidates, float merge_iou,
+                              int max_faces, std::vector<FaceDetection>& faces,
+                              std::vector<char>& used) {
     std::sort(candidates.begin(), candidates.end(),
               [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
-    std::vector<FaceDetection> faces;
-    std::vector<char> used(candidates.size(), 0);
+    faces.clear();
+    used.assign(candidates.size(), 0);
     for (std::size_t i = 0; i < candidates.size() && int(faces.size()) < max_faces; ++i) {
         if (used[i]) continue;
         FaceDetection sum{};
@@ -130,17 +132,19 @@ inline std::vector<FaceDetection> merge_overlapping(std::vector<FaceDetection> c
         face.score = candidates[i].score;
         faces.push_back(face);
     }
-    return faces;
 }
 
 // The faces of a picture and of its mirror image (mapped back) as one list: a face seen in both
 // (overlap above merge_iou) gets their score-weighted mean box and keypoints and the mean score;
-// one seen in one pass, half its score. Those reaching min_score, best first, at most max_faces.
-inline std::vector<FaceDetection> mean_of_mirrored(const std::vector<FaceDetection>& direct,
-                                                   const std::vector<FaceDetection>& mirrored,
-                                                   const BlazeFaceOptions& options) {
-    std::vector<FaceDetection> faces;
-    std::vector<char> paired(mirrored.size(), 0);
+// one seen in one pass, half its score. Those reaching min_score, best first (equal scores:
+// top to bottom, then left to right), at most max_faces, into `faces`; `paired` is working
+// memory.
+inline void mean_of_mirrored(const std::vector<FaceDetection>& direct,
+                             const std::vector<FaceDetection>& mirrored,
+                             const BlazeFaceOptions& options, std::vector<FaceDetection>& faces,
+                             std::vector<char>& paired) {
+    faces.clear();
+    paired.assign(mirrored.size(), 0);
     for (const FaceDetection& a : direct) {
         std::size_t best = mirrored.size();
         float best_iou = options.merge_iou;
@@ -173,20 +177,28 @@ inline std::vector<FaceDetection> mean_of_mirrored(const std::vector<FaceDetecti
     faces.erase(std::remove_if(faces.begin(), faces.end(),
                                [&](const FaceDetection& f) { return f.score < options.min_score; }),
                 faces.end());
-    std::stable_sort(
-        faces.begin(), faces.end(),
-        [](const FaceDetection& a, const FaceDetection& b) { return a.score > b.score; });
+    std::sort(faces.begin(), faces.end(), [](const FaceDetection& a, const FaceDetection& b) {
+        if (a.score != b.score) return a.score > b.score;
+        return a.y != b.y ? a.y < b.y : a.x < b.x;
+    });
     if (int(faces.size()) > options.max_faces) faces.resize(std::size_t(options.max_faces));
-    return faces;
 }
 
 }  // namespace detail
 
 class BlazeFaceDetector {
   public:
+    // Per-thread working memory: the networks' inputs and buffers, the letterboxed picture, the
+    // candidates of each pass and their merged faces, kept so that a warm detect() on an RGB
+    // picture allocates only the list it returns.
     struct Workspace {
         Tensor input, fine_input;
         Network::Workspace network, fine_network;
+        Image fitted;
+        BilinearScratch resize;
+        std::array<std::vector<FaceDetection>, 2> candidates, merged;
+        std::vector<FaceDetection> faces;
+        std::vector<char> flags;
     };
 
     // Throws: fer::error when `net` does not have BlazeFace's input (square, RGB) and four
@@ -208,30 +220,34 @@ class BlazeFaceDetector {
         const ImageView rgb = picture.format() == PixelFormat::rgb
                                   ? picture
                                   : (converted = convert(picture, PixelFormat::rgb)).view();
-        if (!options.mirror)
-            return detail::merge_overlapping(candidates(rgb, ws, options, options.min_score)[0],
-                                             options.merge_iou, options.max_faces);
+        if (!options.mirror) {
+            find_candidates(rgb, ws, options, options.min_score);
+            detail::merge_overlapping(ws.candidates[0], options.merge_iou, options.max_faces,
+                                      ws.faces, ws.flags);
+            return ws.faces;
+        }
         // A face's mean score reaches min_score only if each pass scores it at least
         // 2 min_score - 1; below 0.05 the candidates are noise.
         const float floor = std::max(0.05f, 2 * options.min_score - 1);
         const int all = 10000;
-        std::array<std::vector<FaceDetection>, 2> passes = candidates(rgb, ws, options, floor);
-        return detail::mean_of_mirrored(
-            detail::merge_overlapping(std::move(passes[0]), options.merge_iou, all),
-            detail::merge_overlapping(std::move(passes[1]), options.merge_iou, all), options);
+        find_candidates(rgb, ws, options, floor);
+        for (std::size_t pass = 0; pass < 2; ++pass)
+            detail::merge_overlapping(ws.candidates[pass], options.merge_iou, all, ws.merged[pass],
+                                      ws.flags);
+        detail::mean_of_mirrored(ws.merged[0], ws.merged[1], options, ws.faces, ws.flags);
+        return ws.faces;
     }
 
   private:
     Network net_;
     Network fine_net_;  // the same network at twice the input side (BlazeFaceOptions)
 
-    // The candidates scoring at least `floor`: [0] of the picture, [1] of its mirror image
-    // mapped back (when options.mirror), from the second scale too when the picture is large
-    // enough. Each scale letterboxes the picture once for both passes.
-    std::array<std::vector<FaceDetection>, 2> candidates(const ImageView& rgb, Workspace& ws,
-                                                         const BlazeFaceOptions& options,
-                                                         float floor) const {
-        std::array<std::vector<FaceDetection>, 2> found;
+    // The candidates scoring at least `floor` into ws.candidates: [0] of the picture, [1] of its
+    // mirror image mapped back (when options.mirror), from the second scale too when the picture
+    // is large enough. Each scale letterboxes the picture once for both passes.
+    void find_candidates(const ImageView& rgb, Workspace& ws, const BlazeFaceOptions& options,
+                         float floor) const {
+        for (std::vector<FaceDetection>& found : ws.candidates) found.clear();
         const bool two_scales = options.second_scale_from > 0 &&
                                 std::max(rgb.width(), rgb.height()) >= options.second_scale_from;
         // With two scales, each answers for the sizes it sees best: faces narrower than
@@ -242,16 +258,15 @@ class BlazeFaceDetector {
                         float max_width) {
             const int side = net.input().shape.width;
             const double scale = double(side) / std::max(rgb.width(), rgb.height());
-            const Image fitted =
-                resize_bilinear(rgb, std::clamp(int(std::lround(rgb.width() * scale)), 1, side),
-                                std::clamp(int(std::lround(rgb.height() * scale)), 1, side));
+            resize_bilinear(rgb, std::clamp(int(std::lround(rgb.width() * scale)), 1, side),
+                            std::clamp(int(std::lround(rgb.height() * scale)), 1, side), ws.fitted,
+                            ws.resize);
             for (int pass = 0; pass < (options.mirror ? 2 : 1); ++pass)
-                find_candidates(net, fitted, scale, input, nws, floor, pass == 1, min_width,
-                                max_width, found[std::size_t(pass)]);
+                scan_pass(net, ws.fitted, scale, input, nws, floor, pass == 1, min_width, max_width,
+                          ws.candidates[std::size_t(pass)]);
         };
         scan(net_, ws.input, ws.network, two_scales ? handover : 0.0f, 1e9f);
         if (two_scales) scan(fine_net_, ws.fine_input, ws.fine_network, 0.0f, 2 * handover);
-        return found;
     }
 
     static Network checked(Network net) {
@@ -279,10 +294,9 @@ class BlazeFaceDetector {
     // top left, mirrored left to right when `mirrored`, and appends the candidates scoring at
     // least `floor` whose width in input pixels is in [min_width, max_width), in the picture's
     // pixels and keypoint order.
-    static void find_candidates(const Network& net, const Image& fitted, double scale,
-                                Tensor& input, Network::Workspace& ws, float floor, bool mirrored,
-                                float min_width, float max_width,
-                                std::vector<FaceDetection>& candidates) {
+    static void scan_pass(const Network& net, const Image& fitted, double scale, Tensor& input,
+                          Network::Workspace& ws, float floor, bool mirrored, float min_width,
+                          float max_width, std::vector<FaceDetection>& candidates) {
         const int side = net.input().shape.width, w = fitted.width(), h = fitted.height();
         input.reset(net.input().shape);
         std::fill(input.data(), input.data() + input.size(), 0.0f);
