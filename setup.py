@@ -47,6 +47,8 @@ extension = Pybind11Extension(
     "fer._fer",
     ["python/fer/_fer.cpp"],
     include_dirs=[str(TOP / "include")] + eigen_include_dirs(),
+    # The library's headers: a changed header rebuilds the extension in build-python/.
+    depends=sorted(str(p.relative_to(TOP)) for p in (TOP / "include").rglob("*.hpp")),
     libraries=["stb", "pthread"],
     define_macros=[("NDEBUG", None)],
     extra_compile_args=["-O3"] + (["-march=native"] if native else []),
