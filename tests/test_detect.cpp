@@ -57,7 +57,7 @@ TEST_CASE("the vector window scan accepts exactly the windows the plain scan acc
     MESSAGE("skipped: no vector scan on this platform");
     return;
 #else
-    if (!fer::detail::cpu_has_vector_scan()) {
+    if (!fer::detail::cpu_has_vector_kernels()) {
         MESSAGE("skipped: this CPU has no AVX2");
         return;
     }

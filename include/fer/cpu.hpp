@@ -57,6 +57,12 @@ constexpr bool cpu_has_neon() {
     return FER_HAS_NEON != 0;
 }
 
+// Whether the kernels written for both vector families (the fp32 convolutions, the detector's
+// window scan) run here: AVX2 with FMA, or NEON. Never throws.
+inline bool cpu_has_vector_kernels() {
+    return cpu_has_avx2_fma() || cpu_has_neon();
+}
+
 // Whether the int8 dot-product kernel may run here: compiled in, and the CPU has SDOT/UDOT.
 // Never throws.
 inline bool cpu_has_dotprod() {

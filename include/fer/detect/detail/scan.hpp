@@ -244,9 +244,9 @@ struct NeonLanes {
         for (int p = 0; p < 4; ++p) {
             const uint32x4_t s4 = p < 2 ? sums.low : sums.high;
             const uint32x4_t q4 = p < 2 ? squares.low : squares.high;
-            const int32x2_t s =
-                vget_low_s32(vreinterpretq_s32_u32(p % 2 ? vextq_u32(s4, s4, 2) : s4));
-            const uint32x2_t q = vget_low_u32(p % 2 ? vextq_u32(q4, q4, 2) : q4);
+            const int32x4_t s4_signed = vreinterpretq_s32_u32(s4);
+            const int32x2_t s = p % 2 ? vget_high_s32(s4_signed) : vget_low_s32(s4_signed);
+            const uint32x2_t q = p % 2 ? vget_high_u32(q4) : vget_low_u32(q4);
             const float64x2_t sd = vcvtq_f64_s64(vmovl_s32(s));
             const float64x2_t qd = vcvtq_f64_u64(vmovl_u32(q));
             const float64x2_t nf = vsubq_f64(vmulq_f64(area_v, qd), vmulq_f64(sd, sd));
@@ -493,15 +493,10 @@ FER_SCAN_TARGET inline void scan_band_vector(const CompiledCascade& cascade,
 #undef FER_SCAN_TARGET
 #endif
 
-// Whether this CPU runs the vector scan (AVX2, or NEON on every AArch64 CPU).
-inline bool cpu_has_vector_scan() {
-    return cpu_has_avx2_fma() || cpu_has_neon();
-}
-
 // Whether scan_band takes the vector path for this cascade on this CPU.
 inline bool uses_vector_scan(const Cascade& cascade) {
     return cascade.feature_type == CascadeFeatureType::haar && cascade.all_stumps &&
-           cpu_has_vector_scan();
+           cpu_has_vector_kernels();
 }
 
 // Appends the table offset of every accepted window of the band, with the fastest code that
@@ -510,7 +505,7 @@ inline void scan_band(const CompiledCascade& cascade, const LevelTables& tables,
                       const RowBand& band, std::vector<std::int32_t>& accepted,
                       ScanScratch& scratch) {
 #if FER_HAS_AVX2 || FER_HAS_NEON
-    if (cascade.has_stump_table() && cpu_has_vector_scan())
+    if (cascade.has_stump_table() && cpu_has_vector_kernels())
         return scan_band_vector(cascade, tables, band, accepted, scratch);
 #else
     (void)scratch;

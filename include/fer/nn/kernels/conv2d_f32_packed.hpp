@@ -36,7 +36,7 @@ class PackedConv2D {
     // GEMM is faster than the scalar kernel.
     template <class Conv>
     static bool worthwhile(const Conv& conv) {
-        return (detail::cpu_has_avx2_fma() || detail::cpu_has_neon()) && !conv.takes_direct_path();
+        return detail::cpu_has_vector_kernels() && !conv.takes_direct_path();
     }
 
     // Throws: fer::error if the layer is inconsistent (Conv2D::validate).

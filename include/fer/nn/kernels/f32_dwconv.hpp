@@ -79,7 +79,7 @@ struct DepthwiseLanes {
 
 // Whether f32_dwconv_4_pixels serves `channels` on this CPU.
 inline bool dwconv_vector_serves(int channels) {
-    return channels % DepthwiseLanes::width == 0 && (cpu_has_avx2_fma() || cpu_has_neon());
+    return channels % DepthwiseLanes::width == 0 && cpu_has_vector_kernels();
 }
 
 // One output pixel, every tap checked against the input's borders.
