@@ -44,15 +44,22 @@ __attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l, con
                     const float* w = l.weights.data() + std::size_t(ky) * run * cout;
                     const float* x = &in.at(iy, first_x, 0);
                     const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * cin;
+                    // A local copy, so that the sums stay in registers in this loop (GCC keeps
+                    // `acc` in memory, since the border walk below indexes it per pixel).
+                    __m256 sums[Pixels][Vectors];
+                    for (int p = 0; p < Pixels; ++p)
+                        for (int v = 0; v < Vectors; ++v) sums[p][v] = acc[p][v];
                     for (int j = 0; j < run; ++j, w += cout) {
                         __m256 wv[Vectors];
                         for (int v = 0; v < Vectors; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
                         for (int p = 0; p < Pixels; ++p) {
                             const __m256 xv = _mm256_broadcast_ss(x + p * step + j);
                             for (int v = 0; v < Vectors; ++v)
-                                acc[p][v] = _mm256_fmadd_ps(xv, wv[v], acc[p][v]);
+                                sums[p][v] = _mm256_fmadd_ps(xv, wv[v], sums[p][v]);
                         }
                     }
+                    for (int p = 0; p < Pixels; ++p)
+                        for (int v = 0; v < Vectors; ++v) acc[p][v] = sums[p][v];
                     continue;
                 }
                 for (int kx = 0; kx < l.kernel_w; ++kx) {
