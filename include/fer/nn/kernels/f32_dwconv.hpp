@@ -2,16 +2,17 @@
 //
 // f32_dwconv_scalar: for each output pixel and kernel tap, a multiply-add across the contiguous
 // channels (the compiler vectorizes it); the portable kernel and the reference for the vector
-// one. f32_dwconv_4_pixels: channels in vector blocks (8 with AVX2, 4 with NEON), four output
-// pixels at a time with their sums in registers, so each tap loads its weights once for four
-// FMAs (the plain loop reloads and stores the sums at every tap); pixels whose window crosses the
-// border take the per-tap checked path. Requires channels a multiple of the block.
+// one. f32_dwconv_4_pixels: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON),
+// four output pixels at a time with their sums in registers, so each tap loads its weights once for
+// four FMAs (the plain loop reloads and stores the sums at every tap); pixels whose window crosses
+// the border take the per-tap checked path. Requires channels a multiple of the block.
 #pragma once
 
 #include <algorithm>
 #include <utility>
 
 #include "../window.hpp"
+#include "f32_channel_lanes.hpp"
 
 namespace fer::detail {
 
@@ -52,43 +53,18 @@ std::pair<int, int> interior_columns(const Depthwise& l, const AxisGeometry& gx,
 }
 
 #if FER_HAS_AVX2 || FER_HAS_NEON
-// The vector kernel's operations on `width` channels, one set per instruction family.
-#if FER_HAS_AVX2
-#define FER_DWCONV_TARGET __attribute__((target("avx2,fma")))
-struct DepthwiseLanes {
-    static constexpr int width = 8;
-    using Floats = __m256;
-    FER_DWCONV_TARGET static Floats load(const float* p) { return _mm256_loadu_ps(p); }
-    FER_DWCONV_TARGET static Floats multiply_add(Floats x, Floats w, Floats acc) {
-        return _mm256_fmadd_ps(x, w, acc);
-    }
-    FER_DWCONV_TARGET static void store(float* p, Floats v, Activation a) {
-        _mm256_storeu_ps(p, activate_avx2(v, a));
-    }
-};
-#else
-#define FER_DWCONV_TARGET
-struct DepthwiseLanes {
-    static constexpr int width = 4;
-    using Floats = float32x4_t;
-    static Floats load(const float* p) { return vld1q_f32(p); }
-    static Floats multiply_add(Floats x, Floats w, Floats acc) { return vfmaq_f32(acc, x, w); }
-    static void store(float* p, Floats v, Activation a) { vst1q_f32(p, activate_neon(v, a)); }
-};
-#endif
-
 // Whether f32_dwconv_4_pixels serves `channels` on this CPU.
 inline bool dwconv_vector_serves(int channels) {
-    return channels % DepthwiseLanes::width == 0 && cpu_has_vector_kernels();
+    return channels % ChannelLanes::width == 0 && cpu_has_vector_kernels();
 }
 
 // One output pixel, every tap checked against the input's borders.
 template <class Depthwise>
-FER_DWCONV_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorView& in,
-                                        const MutableTensorView& out, int oy, int ox, int ky_begin,
-                                        int ky_end, const AxisGeometry& gy,
-                                        const AxisGeometry& gx) {
-    using L = DepthwiseLanes;
+FER_CHANNEL_LANES_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorView& in,
+                                               const MutableTensorView& out, int oy, int ox,
+                                               int ky_begin, int ky_end, const AxisGeometry& gy,
+                                               const AxisGeometry& gx) {
+    using L = ChannelLanes;
     const int C = l.channels, W = in.shape.width;
     const int y0 = oy * l.stride_h - gy.pad_before, x0 = ox * l.stride_w - gx.pad_before;
     const int kx_begin = std::max(0, -x0), kx_end = std::min(l.kernel_w, W - x0);
@@ -103,14 +79,14 @@ FER_DWCONV_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorView& in
     }
 }
 
-// Channels in blocks of DepthwiseLanes::width, four output pixels at a time with their sums in
+// Channels in blocks of ChannelLanes::width, four output pixels at a time with their sums in
 // registers: each tap loads its weights once for four multiply-adds (the plain loop reloads and
 // stores the sums at every tap). Pixels whose window crosses the border take the per-tap
 // checked path. Requires dwconv_vector_serves(l.channels).
 template <class Depthwise>
-FER_DWCONV_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView& in,
-                                           const MutableTensorView& out) {
-    using L = DepthwiseLanes;
+FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView& in,
+                                                  const MutableTensorView& out) {
+    using L = ChannelLanes;
     const AxisGeometry gy = rows_geometry(l, in.shape.height);
     const AxisGeometry gx = columns_geometry(l, in.shape.width);
     const int C = l.channels, W = in.shape.width;
@@ -148,7 +124,6 @@ FER_DWCONV_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView&
             f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
     }
 }
-#undef FER_DWCONV_TARGET
 #endif
 
 }  // namespace fer::detail

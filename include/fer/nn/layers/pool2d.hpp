@@ -1,4 +1,4 @@
-// fer/nn/layers/pool2d.hpp - max and average pooling.
+// fer/nn/layers/pool2d.hpp - max and average pooling. Kernels: fer/nn/kernels/f32_pool.hpp.
 //
 // With SAME padding, max pooling ignores the padded taps (as if they were minus infinity) and
 // average pooling divides by the number of real taps under the window, as TensorFlow does.
@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "../../model/layer_io.hpp"
+#include "../kernels/f32_pool.hpp"
 #include "../layer.hpp"
 #include "../window.hpp"
 
@@ -33,32 +34,11 @@ struct Pool2D {
 
     // Requires: out.shape == output_shape(in.shape).
     void forward(const TensorView& in, const MutableTensorView& out, LayerContext&) const {
-        const detail::AxisGeometry gy = detail::rows_geometry(*this, in.shape.height);
-        const detail::AxisGeometry gx = detail::columns_geometry(*this, in.shape.width);
-        const int channels = in.shape.channels;
-        for (int oy = 0; oy < out.shape.height; ++oy)
-            for (int ox = 0; ox < out.shape.width; ++ox) {
-                const int y0 = std::max(oy * stride_h - gy.pad_before, 0);
-                const int y1 = std::min(oy * stride_h - gy.pad_before + kernel_h, in.shape.height);
-                const int x0 = std::max(ox * stride_w - gx.pad_before, 0);
-                const int x1 = std::min(ox * stride_w - gx.pad_before + kernel_w, in.shape.width);
-                float* acc = &out.at(oy, ox, 0);
-                const float start =
-                    kind == Kind::max ? -std::numeric_limits<float>::infinity() : 0.0f;
-                std::fill(acc, acc + channels, start);
-                for (int iy = y0; iy < y1; ++iy)
-                    for (int ix = x0; ix < x1; ++ix) {
-                        const float* x = &in.at(iy, ix, 0);
-                        if (kind == Kind::max)
-                            for (int c = 0; c < channels; ++c) acc[c] = std::max(acc[c], x[c]);
-                        else
-                            for (int c = 0; c < channels; ++c) acc[c] += x[c];
-                    }
-                if (kind == Kind::average) {
-                    const float inverse = 1.0f / float((y1 - y0) * (x1 - x0));
-                    for (int c = 0; c < channels; ++c) acc[c] *= inverse;
-                }
-            }
+#if FER_HAS_AVX2 || FER_HAS_NEON
+        if (kind == Kind::max && detail::max_pool_vector_serves(in.shape.channels))
+            return detail::f32_max_pool_vector(*this, in, out);
+#endif
+        detail::f32_pool_plain(*this, kind == Kind::max, in, out);
     }
 
     // Keys: kernel, stride, padding (pads); the kind is the file type.
@@ -69,7 +49,9 @@ struct Pool2D {
         return l;
     }
 
-    void write(LayerWriter& w) const { w.window(*this); }
+    void write(LayerWriter& w) const {
+        w.window(*this);
+    }
 };
 
 }  // namespace fer
