@@ -58,24 +58,55 @@ inline bool dwconv_vector_serves(int channels) {
     return channels % ChannelLanes::width == 0 && cpu_has_vector_kernels();
 }
 
+// `Blocks` vector blocks of channels from `c` of one output pixel, over the kernel taps
+// [ky_begin, ky_end) x [kx_begin, kx_end) (those inside the input): independent sums, so that
+// the FMAs of the blocks overlap instead of waiting on one chain.
+template <int Blocks, class Depthwise>
+FER_CHANNEL_LANES_TARGET void f32_dwconv_pixel_blocks(const Depthwise& l, const TensorView& in,
+                                                      float* out, int y0, int x0, int c,
+                                                      int ky_begin, int ky_end, int kx_begin,
+                                                      int kx_end) {
+    using L = ChannelLanes;
+    const int C = l.channels;
+    L::Floats acc[Blocks];
+    for (int b = 0; b < Blocks; ++b) acc[b] = L::load(l.bias.data() + c + b * L::width);
+    for (int ky = ky_begin; ky < ky_end; ++ky)
+        for (int kx = kx_begin; kx < kx_end; ++kx) {
+            const float* x = &in.at(y0 + ky, x0 + kx, c);
+            const float* w = l.weights.data() + (ky * l.kernel_w + kx) * C + c;
+            for (int b = 0; b < Blocks; ++b)
+                acc[b] =
+                    L::multiply_add(L::load(x + b * L::width), L::load(w + b * L::width), acc[b]);
+        }
+    for (int b = 0; b < Blocks; ++b) L::store(out + c + b * L::width, acc[b], l.activation);
+}
+
 // One output pixel, every tap checked against the input's borders.
 template <class Depthwise>
 FER_CHANNEL_LANES_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorView& in,
                                                const MutableTensorView& out, int oy, int ox,
                                                int ky_begin, int ky_end, const AxisGeometry& gy,
                                                const AxisGeometry& gx) {
-    using L = ChannelLanes;
+    constexpr int four_blocks = 4 * ChannelLanes::width;
     const int C = l.channels, W = in.shape.width;
     const int y0 = oy * l.stride_h - gy.pad_before, x0 = ox * l.stride_w - gx.pad_before;
     const int kx_begin = std::max(0, -x0), kx_end = std::min(l.kernel_w, W - x0);
-    for (int c = 0; c < C; c += L::width) {
-        L::Floats acc = L::load(l.bias.data() + c);
-        for (int ky = ky_begin; ky < ky_end; ++ky)
-            for (int kx = kx_begin; kx < kx_end; ++kx)
-                acc = L::multiply_add(L::load(&in.at(y0 + ky, x0 + kx, c)),
-                                      L::load(l.weights.data() + (ky * l.kernel_w + kx) * C + c),
-                                      acc);
-        L::store(&out.at(oy, ox, c), acc, l.activation);
+    float* o = &out.at(oy, ox, 0);
+    int c = 0;
+    for (; c + four_blocks <= C; c += four_blocks)
+        f32_dwconv_pixel_blocks<4>(l, in, o, y0, x0, c, ky_begin, ky_end, kx_begin, kx_end);
+    switch ((C - c) / ChannelLanes::width) {
+        case 3:
+            f32_dwconv_pixel_blocks<3>(l, in, o, y0, x0, c, ky_begin, ky_end, kx_begin, kx_end);
+            break;
+        case 2:
+            f32_dwconv_pixel_blocks<2>(l, in, o, y0, x0, c, ky_begin, ky_end, kx_begin, kx_end);
+            break;
+        case 1:
+            f32_dwconv_pixel_blocks<1>(l, in, o, y0, x0, c, ky_begin, ky_end, kx_begin, kx_end);
+            break;
+        default:
+            break;
     }
 }
 
