@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <random>
 
 #include "helpers.hpp"
@@ -358,6 +359,29 @@ TEST_CASE("dense, global average pooling, add and softmax match their definition
     CHECK(total == doctest::Approx(1.0));
     CHECK(scores.data()[0] == doctest::Approx(1.0 / (2.0 + std::exp(-1.0))));
     CHECK(scores.data()[1] == doctest::Approx(std::exp(-1.0) / (2.0 + std::exp(-1.0))));
+}
+
+TEST_CASE("a standalone activation applies its function to every value, NaN and infinities too") {
+    INFO("seed ", test::seed());
+    fer::LayerContext context;
+    fer::Tensor in({test::uniform(1, 40), test::uniform(1, 40), test::uniform(1, 70)});
+    for (std::int64_t i = 0; i < in.size(); ++i) in.data()[i] = random_float(-8.0f, 8.0f);
+    const float special[] = {std::nanf(""), INFINITY, -INFINITY, 0.0f, -0.0f, 6.0f};
+    for (std::size_t i = 0; i < std::size(special) && std::int64_t(i) < in.size(); ++i)
+        in.data()[i] = special[i];
+    for (const fer::Activation activation :
+         {fer::Activation::none, fer::Activation::relu, fer::Activation::relu6}) {
+        fer::Tensor out(in.shape());
+        fer::ActivationLayer{activation}.forward(in, out.mutable_view(), context);
+        int differing = 0;
+        for (std::int64_t i = 0; i < in.size(); ++i) {
+            const float want = fer::detail::activate(in.data()[i], activation);
+            const float got = out.data()[i];
+            if (!(got == want || (std::isnan(got) && std::isnan(want)))) ++differing;
+        }
+        INFO(fer::detail::activation_name(activation), " on ", in.size(), " values");
+        CHECK(differing == 0);
+    }
 }
 
 TEST_CASE("batchnorm folded into a convolution computes the same as applying it after") {

@@ -28,6 +28,23 @@ inline float activate(float v, Activation a) {
     return v;
 }
 
+// out[i] = activate(in[i]) for n values: one loop per activation, each of which the compiler
+// vectorizes (with the switch inside the loop, a ReLU compiled to a branch per element,
+// mispredicted on about half of them).
+inline void activate_all(const float* in, float* out, std::int64_t n, Activation a) {
+    switch (a) {
+        case Activation::none:
+            std::copy(in, in + n, out);
+            return;
+        case Activation::relu:
+            for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+            return;
+        case Activation::relu6:
+            for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(in[i], 0.0f), 6.0f);
+            return;
+    }
+}
+
 #if FER_HAS_AVX2
 __attribute__((target("avx2,fma"))) inline __m256 activate_avx2(__m256 v, Activation a) {
     if (a == Activation::relu) return _mm256_max_ps(v, _mm256_setzero_ps());

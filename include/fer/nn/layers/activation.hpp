@@ -22,8 +22,7 @@ struct ActivationLayer {
     Shape output_shape(const Shape& input) const { return input; }
 
     void forward(const TensorView& in, const MutableTensorView& out, LayerContext&) const {
-        for (std::int64_t i = 0; i < in.size(); ++i)
-            out.data[i] = detail::activate(in.data[i], activation);
+        detail::activate_all(in.data, out.data, in.size(), activation);
     }
 
     // Key: activation.
