@@ -67,10 +67,11 @@ BENCHMARK(BM_fer_blazeface_detect_640x480)->Arg(1)->Arg(2)->UseRealTime();
 void BM_fer_pyramid_and_tables_640x480(benchmark::State& state) {
     const auto levels = fer::detail::pyramid_levels(640, 480, 24, 24, frame_options(1));
     fer::Image scaled;
+    fer::detail::LinearExactScratch scratch;
     fer::detail::LevelTables tables;
     for (auto _ : state)
         for (const auto& level : levels) {
-            fer::detail::resize_linear_exact(frame(), level.width, level.height, scaled);
+            fer::detail::resize_linear_exact(frame(), level.width, level.height, scaled, scratch);
             tables.build(scaled, true, false);
             if (level.step == 2) tables.split_columns();
             benchmark::DoNotOptimize(tables.sum.data());

@@ -135,3 +135,28 @@ TEST_CASE(
     one_pass.mirror = false;
     CHECK(allocations_of([&] { detector.detect(photo.view(), ws, one_pass); }) <= 1);
 }
+
+TEST_CASE(
+    "a warm Haar detection allocates only the list it returns; recognize() with Haar a few per "
+    "face") {
+    const std::filesystem::path path = test::sample_photo(1);
+    const fer::Image photo = std::filesystem::exists(path)
+                                 ? fer::load_image(path.string())
+                                 : test::random_image(640, 480, fer::PixelFormat::rgb);
+    const fer::CascadeDetector faces(fer::load_cascade(fer::default_face_cascade_path()));
+    std::size_t found = 0;
+    INFO("colour picture (converted to gray in the workspace)");
+    CHECK(allocations_of([&] { found = faces.detect(photo.view()).size(); }) <= 1);
+    const fer::Image gray = fer::to_gray(photo.view());
+    CHECK(allocations_of([&] { faces.detect(gray.view()); }) <= 1);
+
+    const fer::Recognizer recognizer = fer::Recognizer::with_defaults(
+        {}, fer::Precision::fp32, fer::default_level, fer::DetectorKind::haar);
+    fer::Recognizer::Workspace ws;
+    std::size_t recognized = 0;
+    const long count =
+        allocations_of([&] { recognized = recognizer.recognize(photo.view(), ws).size(); });
+    INFO(found, " faces found, ", recognized, " recognized");
+    // The result lists, and per face its crop and the eye search's list.
+    CHECK(count <= 8 + 2 * long(recognized));
+}

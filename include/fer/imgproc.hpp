@@ -229,19 +229,27 @@ inline Image resize_bilinear(const ImageView& src, int width, int height) {
 
 namespace detail {
 
-// OpenCV's INTER_LINEAR_EXACT for gray images, the resize its cascade detector builds pyramids
-// with: sample positions in double, 8-bit weights rounded half up, products kept exactly, one
-// final rounding. Used for the detector's pyramid, where identical pixels mean identical
-// windows. Writes into `dst`, reusing its storage.
-inline void resize_linear_exact(const ImageView& src, int width, int height, Image& dst) {
-    FER_ASSERT(src.format() == PixelFormat::gray);
-    check_image_size(width, height);
-    constexpr int bits = 8, one = 1 << bits;
+// resize_linear_exact's working memory: a pyramid of one image size allocates nothing once warm.
+struct LinearExactScratch {
     struct Tap {
         int first, second, weight_first, weight_second;
     };
-    auto taps = [](int src_size, int dst_size) {
-        std::vector<Tap> out(static_cast<std::size_t>(dst_size));
+    std::vector<Tap> x_taps, y_taps;
+    std::vector<std::uint16_t> rows[2];  // horizontal passes of the two rows an output row blends
+};
+
+// OpenCV's INTER_LINEAR_EXACT for gray images, the resize its cascade detector builds pyramids
+// with: sample positions in double, 8-bit weights rounded half up, products kept exactly, one
+// final rounding. Used for the detector's pyramid, where identical pixels mean identical
+// windows. Writes into `dst`, reusing its storage and the scratch's.
+inline void resize_linear_exact(const ImageView& src, int width, int height, Image& dst,
+                                LinearExactScratch& scratch) {
+    FER_ASSERT(src.format() == PixelFormat::gray);
+    check_image_size(width, height);
+    using Tap = LinearExactScratch::Tap;
+    constexpr int bits = 8, one = 1 << bits;
+    auto taps = [](int src_size, int dst_size, std::vector<Tap>& out) {
+        out.resize(static_cast<std::size_t>(dst_size));
         const double scale = 1.0 / (double(dst_size) / double(src_size));
         for (int d = 0; d < dst_size; ++d) {
             const double pos = (d + 0.5) * scale - 0.5;
@@ -251,14 +259,14 @@ inline void resize_linear_exact(const ImageView& src, int width, int height, Ima
             if (i >= src_size - 1) i = src_size - 1, w = 0;
             out[std::size_t(d)] = Tap{i, std::min(i + 1, src_size - 1), one - w, w};
         }
-        return out;
     };
-    const std::vector<Tap> tx = taps(src.width(), width), ty = taps(src.height(), height);
+    std::vector<Tap>& tx = scratch.x_taps;
+    std::vector<Tap>& ty = scratch.y_taps;
+    taps(src.width(), width, tx);
+    taps(src.height(), height, ty);
     dst.reset(width, height, PixelFormat::gray);
-    // Horizontal passes of the two source rows an output row blends, kept for the next row.
-    std::vector<std::uint16_t> rows[2] = {
-        std::vector<std::uint16_t>(static_cast<std::size_t>(width)),
-        std::vector<std::uint16_t>(static_cast<std::size_t>(width))};
+    std::vector<std::uint16_t>* rows = scratch.rows;
+    for (int k = 0; k < 2; ++k) rows[k].resize(static_cast<std::size_t>(width));
     int cached[2] = {-1, -1};
     auto horizontal = [&](int sy, int keep) -> const std::uint16_t* {
         for (int k = 0; k < 2; ++k)
@@ -288,7 +296,8 @@ inline void resize_linear_exact(const ImageView& src, int width, int height, Ima
 
 inline Image resize_linear_exact(const ImageView& src, int width, int height) {
     Image dst;
-    resize_linear_exact(src, width, height, dst);
+    LinearExactScratch scratch;
+    resize_linear_exact(src, width, height, dst, scratch);
     return dst;
 }
 

@@ -80,6 +80,7 @@ class Recognizer {
     struct Workspace {
         ExpressionClassifier::Workspace classifier;
         BlazeFaceDetector::Workspace blazeface;
+        Image gray;  // a colour picture's gray version, for the cascades
     };
 
     // A recognizer that classifies crops and given boxes only (no detector, no eye alignment).
@@ -154,10 +155,7 @@ class Recognizer {
         if (blazeface_) return detect_faces_blazeface(image, ws, options_.blazeface);
         std::vector<FoundFace> faces;
         if (!detector_) detail::fail("recognize: no face detector (classify crops or boxes)");
-        Image converted;
-        if (gray.empty())
-            gray =
-                image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+        if (gray.empty()) gray = gray_of(image, ws);
         for (const Detection& d : detector_->detect(gray, options_.detection))
             faces.push_back(FoundFace{d.box, 0.0f, d.neighbors, false, {}});
         return faces;
@@ -179,11 +177,8 @@ class Recognizer {
     // Throws: fer::error for an empty image or a recognizer without a detector.
     std::vector<FaceResult> recognize(const ImageView& image, Workspace& ws) const {
         detail::require_nonempty(image, "recognize");
-        Image converted;
         ImageView gray;
-        if (!blazeface_ || eye_detector_)
-            gray =
-                image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+        if (!blazeface_ || eye_detector_) gray = gray_of(image, ws);
         return classify_found(image, detect_faces(image, ws, gray), ws, gray);
     }
 
@@ -233,10 +228,7 @@ class Recognizer {
                                            const std::vector<FoundFace>& faces, Workspace& ws,
                                            ImageView gray = {}) const {
         detail::require_nonempty(image, "classify faces");
-        Image converted;
-        if (gray.empty() && eye_detector_)
-            gray =
-                image.format() == PixelFormat::gray ? image : (converted = to_gray(image)).view();
+        if (gray.empty() && eye_detector_) gray = gray_of(image, ws);
         std::vector<FaceResult> out;
         for (const FoundFace& face : faces) {
             const FaceCrop crop = crop_face(image, gray, face);
@@ -346,6 +338,13 @@ class Recognizer {
 
     double crop_side(const Rect& box) const {
         return std::max(box.width, box.height) * (1.0 + 2.0 * options_.margin);
+    }
+
+    // `image` itself when gray, else its gray version, kept in the workspace.
+    static ImageView gray_of(const ImageView& image, Workspace& ws) {
+        if (image.format() == PixelFormat::gray) return image;
+        convert(image, PixelFormat::gray, ws.gray);
+        return ws.gray.view();
     }
 
     ExpressionClassifier classifier_;

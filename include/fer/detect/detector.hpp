@@ -67,20 +67,17 @@ struct PyramidLevel {
 };
 
 // The levels OpenCV 4 scans: scale_factor^k while the window fits the image, keeping those
-// whose window on the original image lies within the size limits.
-inline std::vector<PyramidLevel> pyramid_levels(int image_width, int image_height, int window_width,
-                                                int window_height, const DetectionOptions& o) {
+// whose window on the original image lies within the size limits. Replaces `levels`' contents.
+inline void pyramid_levels(int image_width, int image_height, int window_width, int window_height,
+                           const DetectionOptions& o, std::vector<PyramidLevel>& levels) {
     const int max_w = o.max_width > 0 ? o.max_width : image_width;
     const int max_h = o.max_height > 0 ? o.max_height : image_height;
-    std::vector<float> all;
+    levels.clear();
     for (double factor = 1.0;; factor *= o.scale_factor) {
-        const int w = int(std::lrint(window_width * factor)),
-                  h = int(std::lrint(window_height * factor));
-        if (w > image_width || h > image_height) break;
-        all.push_back(float(factor));
-    }
-    std::vector<PyramidLevel> levels;
-    for (float scale : all) {
+        if (int(std::lrint(window_width * factor)) > image_width ||
+            int(std::lrint(window_height * factor)) > image_height)
+            break;
+        const float scale = float(factor);
         const int w = round_float(float(window_width) * scale),
                   h = round_float(float(window_height) * scale);
         if (w > max_w || h > max_h) break;
@@ -92,6 +89,12 @@ inline std::vector<PyramidLevel> pyramid_levels(int image_width, int image_heigh
         level.step = scale >= 2.0f ? 1 : 2;
         levels.push_back(level);
     }
+}
+
+inline std::vector<PyramidLevel> pyramid_levels(int image_width, int image_height, int window_width,
+                                                int window_height, const DetectionOptions& o) {
+    std::vector<PyramidLevel> levels;
+    pyramid_levels(image_width, image_height, window_width, window_height, o, levels);
     return levels;
 }
 
@@ -99,16 +102,23 @@ inline std::vector<PyramidLevel> pyramid_levels(int image_width, int image_heigh
 
 namespace detail {
 
-// The working memory of one detection: pyramid image, tables, compiled cascade, scan buffers.
-// Detectors keep these between calls, since faulting in fresh pages for every pyramid level
-// costs more than many levels' arithmetic.
+// The working memory of one detection: gray picture, pyramid levels and images, tables, compiled
+// cascade, scan buffers, hits and their grouping. Detectors keep these between calls, since
+// faulting in fresh pages for every pyramid level costs more than many levels' arithmetic, and
+// so that a warm one-thread detect() allocates only the list it returns.
 struct DetectorWorkspace {
     explicit DetectorWorkspace(const Cascade& cascade) : compiled(cascade, 1) {}
     CompiledCascade compiled;
-    LevelTables tables;
+    Image gray;
+    std::vector<PyramidLevel> levels;
+    LinearExactScratch resize;
     Image scaled;
+    LevelTables tables;
     std::vector<std::int32_t> accepted;
     ScanScratch scratch;
+    std::vector<Rect> hits;
+    GroupScratch group;
+    std::vector<Detection> grouped;
 };
 
 }  // namespace detail
@@ -126,8 +136,36 @@ class CascadeDetector {
     // Throws: fer::error for an empty image or invalid options.
     std::vector<Detection> detect(const ImageView& image,
                                   const DetectionOptions& options = {}) const {
-        return group_hits(level_hits(image, options, 0, SIZE_MAX), options.min_neighbors,
-                          image.bounds());
+        if (options.threads > 1)
+            return group_hits(level_hits(image, options, 0, SIZE_MAX), options.min_neighbors,
+                              image.bounds());
+        // One thread: the same steps in one pooled workspace.
+        check_input(image);
+        detail::check_detection_options(options);
+        const Lease lease(*this);
+        detail::DetectorWorkspace& w = *lease.workspace;
+        w.levels.clear();
+        if (image.width() >= cascade_->window_width && image.height() >= cascade_->window_height)
+            detail::pyramid_levels(image.width(), image.height(), cascade_->window_width,
+                                   cascade_->window_height, options, w.levels);
+        ImageView gray = image;
+        if (image.format() != PixelFormat::gray) {
+            convert(image, PixelFormat::gray, w.gray);
+            gray = w.gray.view();
+        }
+        w.hits.clear();
+        for (const detail::PyramidLevel& level : w.levels) scan_level(gray, level, w, w.hits);
+        group_rectangles(w.hits, options.min_neighbors, 0.2, w.group, w.grouped);
+        std::vector<Detection> clipped;
+        clipped.reserve(
+            std::size_t(std::count_if(w.grouped.begin(), w.grouped.end(), [&](const Detection& d) {
+                return !intersect(d.box, image.bounds()).empty();
+            })));
+        for (Detection d : w.grouped) {
+            d.box = intersect(d.box, image.bounds());
+            if (!d.box.empty()) clipped.push_back(d);
+        }
+        return clipped;
     }
 
     // The raw window hits before grouping, clipped to the image (what OpenCV returns with
@@ -158,7 +196,7 @@ class CascadeDetector {
     }
     std::vector<Rect> level_hits(const ImageView& image, const DetectionOptions& options,
                                  std::size_t first, std::size_t end) const {
-        if (image.empty()) detail::fail("detection input", "a non-empty image", "an empty one");
+        check_input(image);
         const std::vector<detail::PyramidLevel> all =
             pyramid(image.width(), image.height(), options);
         end = std::min(end, all.size());
@@ -182,7 +220,11 @@ class CascadeDetector {
                 double(levels[i].width) * levels[i].height / (levels[i].step * levels[i].step);
         }
         std::vector<std::vector<Rect>> found(static_cast<std::size_t>(workers));
-        auto work = [&](std::size_t w) { scan_levels(gray, levels, share[w], found[w]); };
+        auto work = [&](std::size_t w) {
+            const Lease lease(*this);
+            for (const std::size_t i : share[w])
+                scan_level(gray, levels[i], *lease.workspace, found[w]);
+        };
         std::vector<std::thread> pool;
         for (std::size_t w = 1; w < share.size(); ++w) pool.emplace_back(work, w);
         work(0);
@@ -211,52 +253,57 @@ class CascadeDetector {
     };
     std::shared_ptr<Pool> pool_;
 
-    std::unique_ptr<detail::DetectorWorkspace> take_workspace() const {
-        {
-            const std::lock_guard<std::mutex> lock(pool_->mutex);
-            if (!pool_->idle.empty()) {
-                std::unique_ptr<detail::DetectorWorkspace> w = std::move(pool_->idle.back());
-                pool_->idle.pop_back();
-                return w;
+    // A workspace from the pool, returned to it when the lease ends.
+    struct Lease {
+        explicit Lease(const CascadeDetector& detector) : owner(detector) {
+            {
+                const std::lock_guard<std::mutex> lock(owner.pool_->mutex);
+                if (!owner.pool_->idle.empty()) {
+                    workspace = std::move(owner.pool_->idle.back());
+                    owner.pool_->idle.pop_back();
+                }
             }
+            if (!workspace)
+                workspace = std::make_unique<detail::DetectorWorkspace>(*owner.cascade_);
         }
-        return std::make_unique<detail::DetectorWorkspace>(*cascade_);
+        ~Lease() {
+            const std::lock_guard<std::mutex> lock(owner.pool_->mutex);
+            owner.pool_->idle.push_back(std::move(workspace));
+        }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        const CascadeDetector& owner;
+        std::unique_ptr<detail::DetectorWorkspace> workspace;
+    };
+
+    static void check_input(const ImageView& image) {
+        if (image.empty()) detail::fail("detection input", "a non-empty image", "an empty one");
     }
 
-    void return_workspace(std::unique_ptr<detail::DetectorWorkspace> w) const {
-        const std::lock_guard<std::mutex> lock(pool_->mutex);
-        pool_->idle.push_back(std::move(w));
-    }
-
-    // Scans the listed pyramid levels, appending accepted windows in image coordinates.
-    void scan_levels(const ImageView& gray, const std::vector<detail::PyramidLevel>& levels,
-                     const std::vector<std::size_t>& which, std::vector<Rect>& hits) const {
+    // Scans one pyramid level of `gray`, appending accepted windows in image coordinates.
+    void scan_level(const ImageView& gray, const detail::PyramidLevel& level,
+                    detail::DetectorWorkspace& w, std::vector<Rect>& hits) const {
         const int W = cascade_->window_width, H = cascade_->window_height;
+        detail::RowBand band;
+        band.columns = level.width + 1 - W;
+        band.rows = level.height + 1 - H;
+        band.step = level.step;
+        if (band.columns <= 0 || band.rows <= 0) return;
         const bool haar = cascade_->feature_type == CascadeFeatureType::haar;
         const bool vector_scan = detail::uses_vector_scan(*cascade_);
-        std::unique_ptr<detail::DetectorWorkspace> w = take_workspace();
-        for (const std::size_t i : which) {
-            const detail::PyramidLevel& level = levels[i];
-            detail::RowBand band;
-            band.columns = level.width + 1 - W;
-            band.rows = level.height + 1 - H;
-            band.step = level.step;
-            if (band.columns <= 0 || band.rows <= 0) continue;
-            detail::resize_linear_exact(gray, level.width, level.height, w->scaled);
-            w->tables.build(w->scaled, haar, cascade_->has_tilted_features);
-            if (level.step == 2 && vector_scan) w->tables.split_columns();
-            w->compiled.restride(w->tables.stride, vector_scan);
-            w->accepted.clear();
-            detail::scan_band(w->compiled, w->tables, band, w->accepted, w->scratch);
-            const int box_w = detail::round_float(float(W) * level.scale);
-            const int box_h = detail::round_float(float(H) * level.scale);
-            for (const std::int32_t origin : w->accepted) {
-                const int x = int(origin % w->tables.stride), y = int(origin / w->tables.stride);
-                hits.push_back(Rect{detail::round_float(float(x) * level.scale),
-                                    detail::round_float(float(y) * level.scale), box_w, box_h});
-            }
+        detail::resize_linear_exact(gray, level.width, level.height, w.scaled, w.resize);
+        w.tables.build(w.scaled, haar, cascade_->has_tilted_features);
+        if (level.step == 2 && vector_scan) w.tables.split_columns();
+        w.compiled.restride(w.tables.stride, vector_scan);
+        w.accepted.clear();
+        detail::scan_band(w.compiled, w.tables, band, w.accepted, w.scratch);
+        const int box_w = detail::round_float(float(W) * level.scale);
+        const int box_h = detail::round_float(float(H) * level.scale);
+        for (const std::int32_t origin : w.accepted) {
+            const int x = int(origin % w.tables.stride), y = int(origin / w.tables.stride);
+            hits.push_back(Rect{detail::round_float(float(x) * level.scale),
+                                detail::round_float(float(y) * level.scale), box_w, box_h});
         }
-        return_workspace(std::move(w));
     }
 };
 

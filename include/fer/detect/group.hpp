@@ -44,18 +44,30 @@ inline int round_float(float v) {
 
 }  // namespace detail
 
-// Groups raw hits into detections, ordered top to bottom, then left to right.
+// group_rectangles' working memory: grouping allocates nothing once the vectors have grown.
+struct GroupScratch {
+    std::vector<int> parent, group_index_of_root;
+    struct Sum {
+        long long x = 0, y = 0, w = 0, h = 0;
+        int count = 0;
+    };
+    std::vector<Sum> sums;
+    std::vector<Rect> boxes;
+};
+
+// Groups raw hits into `out` (replacing its contents), ordered top to bottom, then left to right.
 // Requires: min_neighbors >= 0, eps >= 0. With min_neighbors == 0 every hit is returned as it is,
 // with 1 neighbour, as OpenCV does.
-inline std::vector<Detection> group_rectangles(const std::vector<Rect>& hits, int min_neighbors,
-                                               double eps = 0.2) {
-    std::vector<Detection> out;
+inline void group_rectangles(const std::vector<Rect>& hits, int min_neighbors, double eps,
+                             GroupScratch& scratch, std::vector<Detection>& out) {
+    out.clear();
     if (min_neighbors <= 0) {
         for (const Rect& r : hits) out.push_back({r, 1});
-        return out;
+        return;
     }
     const int n = int(hits.size());
-    std::vector<int> parent(hits.size());
+    std::vector<int>& parent = scratch.parent;
+    parent.resize(hits.size());
     std::iota(parent.begin(), parent.end(), 0);
     for (int i = 0; i < n; ++i)
         for (int j = i + 1; j < n; ++j)
@@ -63,25 +75,23 @@ inline std::vector<Detection> group_rectangles(const std::vector<Rect>& hits, in
                 const int a = detail::find_root(parent, i), b = detail::find_root(parent, j);
                 if (a != b) parent[std::max(a, b)] = std::min(a, b);
             }
-
     // Per group: sum of coordinates and member count, in order of each group's first member.
-    std::vector<int> group_of(hits.size(), -1), group_index_of_root(hits.size(), -1);
-    struct Sum {
-        long long x = 0, y = 0, w = 0, h = 0;
-        int count = 0;
-    };
-    std::vector<Sum> sums;
+    std::vector<int>& group_index_of_root = scratch.group_index_of_root;
+    group_index_of_root.assign(hits.size(), -1);
+    std::vector<GroupScratch::Sum>& sums = scratch.sums;
+    sums.clear();
     for (int i = 0; i < n; ++i) {
         const int root = detail::find_root(parent, i);
         if (group_index_of_root[root] < 0) {
             group_index_of_root[root] = int(sums.size());
             sums.push_back({});
         }
-        Sum& s = sums[group_index_of_root[root]];
+        GroupScratch::Sum& s = sums[group_index_of_root[root]];
         s.x += hits[i].x, s.y += hits[i].y, s.w += hits[i].width, s.h += hits[i].height;
         ++s.count;
     }
-    std::vector<Rect> boxes(sums.size());
+    std::vector<Rect>& boxes = scratch.boxes;
+    boxes.resize(sums.size());
     for (std::size_t g = 0; g < sums.size(); ++g) {
         // As OpenCV: the average is the integer sum times a float reciprocal, rounded.
         const float inverse = 1.0f / float(sums[g].count);
@@ -109,6 +119,13 @@ inline std::vector<Detection> group_rectangles(const std::vector<Rect>& hits, in
     std::sort(out.begin(), out.end(), [](const Detection& a, const Detection& b) {
         return a.box.y != b.box.y ? a.box.y < b.box.y : a.box.x < b.box.x;
     });
+}
+
+inline std::vector<Detection> group_rectangles(const std::vector<Rect>& hits, int min_neighbors,
+                                               double eps = 0.2) {
+    GroupScratch scratch;
+    std::vector<Detection> out;
+    group_rectangles(hits, min_neighbors, eps, scratch, out);
     return out;
 }
 

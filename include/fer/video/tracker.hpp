@@ -308,7 +308,7 @@ class FaceTracker {
 
     ImageView gray_of(const ImageView& frame) {
         if (frame.format() == PixelFormat::gray) return frame;
-        gray_ = to_gray(frame);
+        convert(frame, PixelFormat::gray, gray_);
         return gray_.view();
     }
 
