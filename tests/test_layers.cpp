@@ -172,7 +172,7 @@ TEST_CASE("a residual add in the packed convolution's epilogue matches convoluti
     INFO("seed ", test::seed());
     fer::LayerContext context;
     int vector_cases = 0;
-    for (int cout : {1, 7, 16, 24, 33})
+    for (int cout : {1, 7, 8, 16, 24, 33, 40})
         for (int kernel : {1, 3}) {
             const fer::Conv2D conv = random_conv(kernel, 1, fer::Padding::same,
                                                  fer::Activation::none, test::uniform(1, 40), cout);
