@@ -7,8 +7,9 @@
 // zero beyond the last channel), and a tile of 6 output pixels x 16 channels walks the patch
 // rows. f32_gemm_6x16_avx2 keeps the tile's 12 accumulators in registers (the most that fit
 // AVX2's 16 with the two panel vectors and a broadcast): per tap two panel loads, six broadcasts
-// and twelve FMAs. f32_gemm_6x16_neon does the same on AArch64 with 24 four-float accumulators
-// (of NEON's 32 registers). f32_gemm_6x16_scalar computes the same sums with plain loops (other
+// and twelve FMAs; a last panel of at most 8 channels (24 or 40 outputs) runs a 6 x 8 tile.
+// f32_gemm_6x16_neon does the same on AArch64 with 24 four-float accumulators (of NEON's 32
+// registers). f32_gemm_6x16_scalar computes the same sums with plain loops (other
 // CPUs, and FER_NO_SIMD builds). The sums start from the bias; on the way out a residual input
 // may be added (a residual connection's add fused into the convolution: the sums never make a
 // round trip through memory) and the activation is applied. Results differ from Conv2D's Eigen
@@ -214,63 +215,73 @@ class PackedConv2D {
 #endif
 #if FER_HAS_NEON
     // The AVX2 kernel's tile walk with four-float vectors: 6 x 4 accumulators, four panel
-    // vectors and a broadcast fit NEON's 32 registers. Same constant trip counts and locals.
+    // vectors and a broadcast fit NEON's 32 registers. Same constant trip counts and locals, and
+    // the same half tile for a last panel of at most 8 channels.
     template <bool with_residual>
     void f32_gemm_6x16_neon(const float* rows, std::int64_t pixels, float* out,
                             const Epilogue& epilogue) const {
-        constexpr int lanes = panel_width / 4;
-        const Activation activation = epilogue.activation;
-        const float* const residual = epilogue.residual;
         const int depth = k_, outputs = n_, panels = panels_;
-        const float* const packed = packed_.data();
-        const float* const biases = bias_.data();
         for (std::int64_t p0 = 0; p0 < pixels; p0 += tile_rows) {
             const int count = int(std::min<std::int64_t>(tile_rows, pixels - p0));
             const float* a[tile_rows];
             for (int r = 0; r < tile_rows; ++r)  // missing rows repeat the last one; never stored
                 a[r] = rows + std::size_t(p0 + std::min(r, count - 1)) * depth;
             for (int panel = 0; panel < panels; ++panel) {
-                const float* b = packed + std::size_t(panel) * depth * panel_width;
-                const float* bias = biases + std::size_t(panel) * panel_width;
-                float32x4_t acc[tile_rows][lanes];
-                for (int r = 0; r < tile_rows; ++r)
-                    for (int j = 0; j < lanes; ++j) acc[r][j] = vld1q_f32(bias + 4 * j);
-                for (int k = 0; k < depth; ++k, b += panel_width) {
-                    float32x4_t w[lanes];
-                    for (int j = 0; j < lanes; ++j) w[j] = vld1q_f32(b + 4 * j);
-                    for (int r = 0; r < tile_rows; ++r) {
-                        const float32x4_t x = vdupq_n_f32(a[r][k]);
-                        for (int j = 0; j < lanes; ++j) acc[r][j] = vfmaq_f32(acc[r][j], x, w[j]);
-                    }
-                }
-                const int n0 = panel * panel_width, width = std::min(panel_width, outputs - n0);
-                const std::int64_t offset = p0 * outputs + n0;
-                const bool full_tile = count == tile_rows && width == panel_width;
-                if constexpr (with_residual) {
-                    float add[tile_rows][panel_width] = {};  // no reads past the residual's end
-                    for (int r = 0; r < count; ++r) {
-                        const float* row = residual + offset + r * outputs;
-                        std::copy(row, row + width, add[r]);
-                    }
-                    for (int r = 0; r < tile_rows; ++r)
-                        for (int j = 0; j < lanes; ++j)
-                            acc[r][j] = vaddq_f32(acc[r][j], vld1q_f32(add[r] + 4 * j));
-                }
-                float* dst = out + offset;
-                float tile[tile_rows][panel_width];
-                for (int r = 0; r < tile_rows; ++r)
-                    for (int j = 0; j < lanes; ++j) {
-                        const float32x4_t v = detail::activate_neon(acc[r][j], activation);
-                        if (full_tile)
-                            vst1q_f32(dst + r * outputs + 4 * j, v);
-                        else
-                            vst1q_f32(tile[r] + 4 * j, v);
-                    }
-                if (!full_tile)  // the last pixels or channels: through the buffer
-                    for (int r = 0; r < count; ++r)
-                        std::copy(tile[r], tile[r] + width, dst + r * outputs);
+                if (outputs - panel * panel_width <= 8)
+                    f32_tile_neon<with_residual, 2>(a, count, panel, p0, out, epilogue);
+                else
+                    f32_tile_neon<with_residual, 4>(a, count, panel, p0, out, epilogue);
             }
         }
+    }
+
+    // One tile: `count` pixels (rows `a`) x the first Vectors x 4 channels of `panel`.
+    template <bool with_residual, int Vectors>
+    __attribute__((always_inline)) inline void f32_tile_neon(const float* const* a, int count,
+                                                             int panel, std::int64_t p0, float* out,
+                                                             const Epilogue& epilogue) const {
+        constexpr int lanes = 4 * Vectors;
+        const Activation activation = epilogue.activation;
+        const float* const residual = epilogue.residual;
+        const int depth = k_, outputs = n_;
+        const float* b = packed_.data() + std::size_t(panel) * depth * panel_width;
+        const float* bias = bias_.data() + std::size_t(panel) * panel_width;
+        float32x4_t acc[tile_rows][Vectors];
+        for (int r = 0; r < tile_rows; ++r)
+            for (int j = 0; j < Vectors; ++j) acc[r][j] = vld1q_f32(bias + 4 * j);
+        for (int k = 0; k < depth; ++k, b += panel_width) {
+            float32x4_t w[Vectors];
+            for (int j = 0; j < Vectors; ++j) w[j] = vld1q_f32(b + 4 * j);
+            for (int r = 0; r < tile_rows; ++r) {
+                const float32x4_t x = vdupq_n_f32(a[r][k]);
+                for (int j = 0; j < Vectors; ++j) acc[r][j] = vfmaq_f32(acc[r][j], x, w[j]);
+            }
+        }
+        const int n0 = panel * panel_width, width = std::min(lanes, outputs - n0);
+        const std::int64_t offset = p0 * outputs + n0;
+        const bool full_tile = count == tile_rows && width == lanes;
+        if constexpr (with_residual) {
+            float add[tile_rows][lanes] = {};  // no reads past the residual's end
+            for (int r = 0; r < count; ++r) {
+                const float* row = residual + offset + r * outputs;
+                std::copy(row, row + width, add[r]);
+            }
+            for (int r = 0; r < tile_rows; ++r)
+                for (int j = 0; j < Vectors; ++j)
+                    acc[r][j] = vaddq_f32(acc[r][j], vld1q_f32(add[r] + 4 * j));
+        }
+        float* dst = out + offset;
+        float tile[tile_rows][lanes];
+        for (int r = 0; r < tile_rows; ++r)
+            for (int j = 0; j < Vectors; ++j) {
+                const float32x4_t v = detail::activate_neon(acc[r][j], activation);
+                if (full_tile)
+                    vst1q_f32(dst + r * outputs + 4 * j, v);
+                else
+                    vst1q_f32(tile[r] + 4 * j, v);
+            }
+        if (!full_tile)  // the last pixels or channels: through the buffer
+            for (int r = 0; r < count; ++r) std::copy(tile[r], tile[r] + width, dst + r * outputs);
     }
 #endif
 };
