@@ -5,11 +5,16 @@
 // Only the few C API entries used here are declared, from ONNX Runtime's C API documentation:
 // OrtGetApiBase() returns a table whose GetApi(1) is the version-1 function table, an array of
 // function pointers in a documented, frozen order (ReleaseCustomOpDomain is entry 101).
+//
+// With FER_ORT_PROFILE=PREFIX in the environment, each session writes ONNX Runtime's own
+// per-node trace to PREFIX_<date>.json (its EnableProfiling option); tools/ort-profile.py
+// summarizes one, for comparison with fer_profile_layers.
 #pragma once
 
 #include <dlfcn.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -36,6 +41,8 @@ class OnnxRuntime {
         check(call<Status* (*)(void*, int)>(set_inter_op_threads)(options_, 1));
         check(call<Status* (*)(void*, int)>(set_execution_mode)(options_, 0));       // sequential
         check(call<Status* (*)(void*, int)>(set_graph_optimization)(options_, 99));  // all
+        if (const char* prefix = std::getenv("FER_ORT_PROFILE"))
+            check(call<Status* (*)(void*, const char*)>(enable_profiling)(options_, prefix));
         check(call<Status* (*)(void*, const char*, void*, void**)>(create_session)(
             env_, model.c_str(), options_, &session_));
         check(call<Status* (*)(int, int, void**)>(create_cpu_memory_info)(1, 0, &memory_));
@@ -91,6 +98,7 @@ class OnnxRuntime {
         run_ = 9,
         create_session_options = 10,
         set_execution_mode = 13,
+        enable_profiling = 14,
         set_graph_optimization = 23,
         set_intra_op_threads = 24,
         set_inter_op_threads = 25,
