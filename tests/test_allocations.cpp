@@ -43,6 +43,14 @@ std::filesystem::path weights(const std::string& file) {
     return std::filesystem::path(FER_WEIGHTS_DIR) / file;
 }
 
+// Sample photo 1 (1920 x 1280), or random RGB pixels of the given size where the samples are
+// missing.
+fer::Image sample_or_random(int width, int height) {
+    const std::filesystem::path path = test::sample_photo(1);
+    return std::filesystem::exists(path) ? fer::load_image(path.string())
+                                         : test::random_image(width, height, fer::PixelFormat::rgb);
+}
+
 }  // namespace
 
 void* operator new(std::size_t size) {
@@ -120,11 +128,8 @@ TEST_CASE("classifying a face crop allocates nothing once warm (each level, mirr
 TEST_CASE(
     "BlazeFace detection allocates only the list it returns once warm (two passes, two "
     "scales)") {
-    // A photo large enough for the second scale; random pixels where the samples are missing.
-    const std::filesystem::path path = test::sample_photo(1);
-    const fer::Image photo = std::filesystem::exists(path)
-                                 ? fer::load_image(path.string())
-                                 : test::random_image(1000, 700, fer::PixelFormat::rgb);
+    // A photo large enough for the second scale.
+    const fer::Image photo = sample_or_random(1000, 700);
     const fer::BlazeFaceDetector detector(fer::load_network(weights("blazeface.gguf").string()));
     fer::BlazeFaceDetector::Workspace ws;
     std::size_t faces = 0;
@@ -139,10 +144,7 @@ TEST_CASE(
 TEST_CASE(
     "a warm Haar detection allocates only the list it returns; recognize() with Haar a few per "
     "face") {
-    const std::filesystem::path path = test::sample_photo(1);
-    const fer::Image photo = std::filesystem::exists(path)
-                                 ? fer::load_image(path.string())
-                                 : test::random_image(640, 480, fer::PixelFormat::rgb);
+    const fer::Image photo = sample_or_random(640, 480);
     const fer::CascadeDetector faces(fer::load_cascade(fer::default_face_cascade_path()));
     std::size_t found = 0;
     INFO("colour picture (converted to gray in the workspace)");
