@@ -250,6 +250,7 @@ class CascadeDetector {
     struct Pool {
         std::mutex mutex;
         std::vector<std::unique_ptr<detail::DetectorWorkspace>> idle;
+        std::size_t created = 0;  // idle's capacity, so that returning one never allocates
     };
     std::shared_ptr<Pool> pool_;
 
@@ -263,8 +264,11 @@ class CascadeDetector {
                     owner.pool_->idle.pop_back();
                 }
             }
-            if (!workspace)
-                workspace = std::make_unique<detail::DetectorWorkspace>(*owner.cascade_);
+            if (workspace) return;
+            workspace = std::make_unique<detail::DetectorWorkspace>(*owner.cascade_);
+            const std::lock_guard<std::mutex> lock(owner.pool_->mutex);
+            owner.pool_->idle.reserve(owner.pool_->created + 1);
+            ++owner.pool_->created;
         }
         ~Lease() {
             const std::lock_guard<std::mutex> lock(owner.pool_->mutex);
