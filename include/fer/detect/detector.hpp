@@ -141,13 +141,9 @@ class CascadeDetector {
                               image.bounds());
         // One thread: the same steps in one pooled workspace.
         check_input(image);
-        detail::check_detection_options(options);
         const Lease lease(*this);
         detail::DetectorWorkspace& w = *lease.workspace;
-        w.levels.clear();
-        if (image.width() >= cascade_->window_width && image.height() >= cascade_->window_height)
-            detail::pyramid_levels(image.width(), image.height(), cascade_->window_width,
-                                   cascade_->window_height, options, w.levels);
+        pyramid(image.width(), image.height(), options, w.levels);
         ImageView gray = image;
         if (image.format() != PixelFormat::gray) {
             convert(image, PixelFormat::gray, w.gray);
@@ -156,16 +152,7 @@ class CascadeDetector {
         w.hits.clear();
         for (const detail::PyramidLevel& level : w.levels) scan_level(gray, level, w, w.hits);
         group_rectangles(w.hits, options.min_neighbors, 0.2, w.group, w.grouped);
-        std::vector<Detection> clipped;
-        clipped.reserve(
-            std::size_t(std::count_if(w.grouped.begin(), w.grouped.end(), [&](const Detection& d) {
-                return !intersect(d.box, image.bounds()).empty();
-            })));
-        for (Detection d : w.grouped) {
-            d.box = intersect(d.box, image.bounds());
-            if (!d.box.empty()) clipped.push_back(d);
-        }
-        return clipped;
+        return clipped(w.grouped, image.bounds());
     }
 
     // The raw window hits before grouping, clipped to the image (what OpenCV returns with
@@ -189,10 +176,9 @@ class CascadeDetector {
     // Throws: fer::error for an empty image or invalid options.
     std::vector<detail::PyramidLevel> pyramid(int width, int height,
                                               const DetectionOptions& options = {}) const {
-        detail::check_detection_options(options);
-        if (width < cascade_->window_width || height < cascade_->window_height) return {};
-        return detail::pyramid_levels(width, height, cascade_->window_width,
-                                      cascade_->window_height, options);
+        std::vector<detail::PyramidLevel> levels;
+        pyramid(width, height, options, levels);
+        return levels;
     }
     std::vector<Rect> level_hits(const ImageView& image, const DetectionOptions& options,
                                  std::size_t first, std::size_t end) const {
@@ -235,12 +221,7 @@ class CascadeDetector {
     }
     static std::vector<Detection> group_hits(const std::vector<Rect>& hits, int min_neighbors,
                                              const Rect& bounds) {
-        std::vector<Detection> clipped;
-        for (Detection d : group_rectangles(hits, min_neighbors)) {
-            d.box = intersect(d.box, bounds);
-            if (!d.box.empty()) clipped.push_back(d);
-        }
-        return clipped;
+        return clipped(group_rectangles(hits, min_neighbors), bounds);
     }
 
   private:
@@ -282,6 +263,27 @@ class CascadeDetector {
 
     static void check_input(const ImageView& image) {
         if (image.empty()) detail::fail("detection input", "a non-empty image", "an empty one");
+    }
+
+    // pyramid() into `levels`, replacing its contents.
+    void pyramid(int width, int height, const DetectionOptions& options,
+                 std::vector<detail::PyramidLevel>& levels) const {
+        detail::check_detection_options(options);
+        levels.clear();
+        if (width < cascade_->window_width || height < cascade_->window_height) return;
+        detail::pyramid_levels(width, height, cascade_->window_width, cascade_->window_height,
+                               options, levels);
+    }
+
+    // The detections that overlap `bounds`, clipped to it (one allocation: the list).
+    static std::vector<Detection> clipped(const std::vector<Detection>& detections,
+                                          const Rect& bounds) {
+        const auto inside = [&](const Detection& d) { return !intersect(d.box, bounds).empty(); };
+        std::vector<Detection> out;
+        out.reserve(std::size_t(std::count_if(detections.begin(), detections.end(), inside)));
+        for (const Detection& d : detections)
+            if (inside(d)) out.push_back({intersect(d.box, bounds), d.neighbors});
+        return out;
     }
 
     // Scans one pyramid level of `gray`, appending accepted windows in image coordinates.

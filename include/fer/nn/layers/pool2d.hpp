@@ -5,7 +5,6 @@
 #pragma once
 
 #include <array>
-#include <limits>
 
 #include "../../model/layer_io.hpp"
 #include "../kernels/f32_pool.hpp"
