@@ -108,10 +108,32 @@ TEST_CASE("explicit padding must be smaller than the kernel on every side") {
     CHECK_THROWS_AS(pool.validate(), fer::error);
 }
 
-// Conv2D's portable path (im2col + Eigen GEMM, the 1x1 path), PackedConv2D's scalar kernel, and,
-// where the CPU runs one, the packed vector kernel (AVX2 or NEON: what Network uses), all against
-// the reference.
-// Returns whether the packed vector kernel was checked too.
+// Every packed kernel that runs on this CPU against `want`: the scalar one, the vector ones
+// (AVX2, AVX-512, NEON), and the AVX-512 kernel bit for bit against the AVX2 one (same products
+// in the same order). Returns how many vector kernels were checked.
+int check_packed_kernels(const fer::PackedConv2D& packed, const fer::Tensor& in,
+                         const fer::PackedConv2D::Epilogue& epilogue,
+                         const fer::reference::ReferenceResult& want, const fer::Shape& out_shape,
+                         fer::LayerContext& context) {
+    using Kernel = fer::PackedConv2D::Kernel;
+    int vector_kernels = 0;
+    fer::Tensor avx2_out;
+    for (Kernel kernel : {Kernel::scalar, Kernel::avx2, Kernel::avx512, Kernel::neon}) {
+        if (!fer::PackedConv2D::runs_here(kernel)) continue;
+        INFO("packed kernel ", int(kernel));
+        fer::Tensor out(out_shape);
+        packed.forward(in, out.mutable_view(), context.patches, epilogue, kernel);
+        CHECK(worst_error(out, want) <= 1.0);
+        if (kernel == Kernel::avx2) avx2_out = out;
+        if (kernel == Kernel::avx512)
+            CHECK(std::equal(out.data(), out.data() + out.size(), avx2_out.data()));
+        vector_kernels += kernel != Kernel::scalar;
+    }
+    return vector_kernels;
+}
+
+// Conv2D's portable path (im2col + Eigen GEMM, the 1x1 path) and PackedConv2D's kernels, all
+// against the reference. Returns whether a packed vector kernel was checked too.
 bool check_conv_against_reference(const fer::Conv2D& conv, const fer::Tensor& in,
                                   fer::LayerContext& context) {
     const auto want = fer::reference::conv2d_reference(conv, in);
@@ -119,23 +141,14 @@ bool check_conv_against_reference(const fer::Conv2D& conv, const fer::Tensor& in
     conv.forward_eigen(in, out.mutable_view(), context.patches);
     CHECK(worst_error(out, want) <= 1.0);
     const fer::PackedConv2D packed(conv);
-    fer::Tensor scalar_out(out.shape());
-    packed.forward_scalar(in, scalar_out.mutable_view(), context.patches,
-                          {nullptr, conv.activation});
-    CHECK(worst_error(scalar_out, want) <= 1.0);
-    if (fer::PackedConv2D::worthwhile(conv)) {
-        fer::Tensor packed_out(out.shape());
-        packed.forward(in, packed_out.mutable_view(), context.patches);
-        CHECK(worst_error(packed_out, want) <= 1.0);
-        return true;
-    }
-    return false;
+    return check_packed_kernels(packed, in, {nullptr, conv.activation}, want, out.shape(),
+                                context) > 0;
 }
 
 TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference") {
     INFO("seed ", test::seed());
     fer::LayerContext context;
-    int cases = 0, packed_cases = 0, direct_cases = 0;
+    int cases = 0, packed_cases = 0;
     for (int cin : channel_counts)
         for (int kernel : {1, 3, 5})
             for (int stride : {1, 2})
@@ -150,13 +163,12 @@ TEST_CASE("conv2d (Eigen GEMM, 1x1 path, packed weights) matches the reference")
                          conv.out_channels);
                     packed_cases +=
                         check_conv_against_reference(conv, random_tensor({h, w, cin}), context);
-                    direct_cases += conv.takes_direct_path();
                     ++cases;
                 }
     CHECK(cases == 90);
     if (fer::PackedConv2D::worthwhile(
             random_conv(1, 1, fer::Padding::same, fer::Activation::none, 32, 32)))
-        CHECK(packed_cases == cases - direct_cases);  // all but the shapes of the direct path
+        CHECK(packed_cases == cases);  // the direct path's shapes too, though Network uses it
     else
         MESSAGE("no vector kernel on this CPU (AVX2 and FMA, or NEON): packed weights not checked");
     // Non-square kernels and strides, and a 1x1 input.
@@ -173,7 +185,7 @@ TEST_CASE("a residual add in the packed convolution's epilogue matches convoluti
     INFO("seed ", test::seed());
     fer::LayerContext context;
     int vector_cases = 0;
-    for (int cout : {1, 7, 8, 16, 24, 33, 40})
+    for (int cout : {1, 7, 8, 16, 24, 33, 40, 48})
         for (int kernel : {1, 3}) {
             const fer::Conv2D conv = random_conv(kernel, 1, fer::Padding::same,
                                                  fer::Activation::none, test::uniform(1, 40), cout);
@@ -191,18 +203,12 @@ TEST_CASE("a residual add in the packed convolution's epilogue matches convoluti
                 want.magnitude[i] += std::abs(residual.data()[i]);
             }
             const fer::PackedConv2D packed(conv);
-            const fer::PackedConv2D::Epilogue epilogue{residual.data(), after};
-            fer::Tensor out(out_shape);
-            packed.forward_scalar(in, out.mutable_view(), context.patches, epilogue);
-            CHECK(worst_error(out, want) <= 1.0);
-            if (fer::PackedConv2D::worthwhile(conv)) {
-                fer::Tensor vector_out(out_shape);
-                packed.forward(in, vector_out.mutable_view(), context.patches, epilogue);
-                CHECK(worst_error(vector_out, want) <= 1.0);
-                ++vector_cases;
-            }
+            vector_cases += check_packed_kernels(packed, in, {residual.data(), after}, want,
+                                                 out_shape, context) > 0;
         }
     if (vector_cases == 0) MESSAGE("this CPU has no AVX2 and FMA: only the scalar kernel checked");
+    if (!fer::PackedConv2D::runs_here(fer::PackedConv2D::Kernel::avx512))
+        MESSAGE("skipped: this CPU has no AVX-512, so its packed kernel was not checked");
 }
 
 TEST_CASE(
@@ -230,12 +236,12 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "depthwise conv2d matches the reference (vector paths: AVX2 channels a multiple of 8, NEON of "
-    "4)") {
+    "depthwise conv2d matches the reference (vector paths: AVX2 channels a multiple of 8, AVX-512 "
+    "of 16, NEON of 4)") {
     fer::LayerContext context;
     INFO("seed ", test::seed());
-    int cases = 0;
-    for (int channels : {1, 3, 4, 7, 8, 13, 16, 24, 28, 32, 40})
+    int cases = 0, avx512_cases = 0;
+    for (int channels : {1, 3, 4, 7, 8, 13, 16, 24, 28, 32, 40, 48})
         for (int kernel : {1, 3, 5})
             for (int stride : {1, 2})
                 for (fer::Padding padding : paddings) {
@@ -259,8 +265,20 @@ TEST_CASE(
                     const auto want = fer::reference::depthwise_reference(dw, in);
                     CHECK(worst_error(out, want) <= 1.0);
                     CHECK(worst_error(plain, want) <= 1.0);
+#if FER_HAS_AVX2
+                    if (fer::detail::dwconv_avx512_serves(channels)) {
+                        // AVX2's eight-channel blocks give the same bits as AVX-512's sixteen.
+                        fer::Tensor narrow(out.shape()), wide(out.shape());
+                        fer::detail::f32_dwconv_4_pixels(dw, in, narrow.mutable_view(), false);
+                        fer::detail::f32_dwconv_4_pixels(dw, in, wide.mutable_view(), true);
+                        CHECK(std::equal(wide.data(), wide.data() + wide.size(), narrow.data()));
+                        ++avx512_cases;
+                    }
+#endif
                 }
-    CHECK(cases == 198);
+    CHECK(cases == 216);
+    if (avx512_cases == 0)
+        MESSAGE("skipped: this CPU has no AVX-512, so its depthwise kernel was not checked");
 }
 
 TEST_CASE(

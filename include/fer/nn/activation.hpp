@@ -52,6 +52,14 @@ __attribute__((target("avx2,fma"))) inline __m256 activate_avx2(__m256 v, Activa
         return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
     return v;
 }
+
+// The same on sixteen lanes (max and min treat NaN as the AVX2 forms do).
+__attribute__((target("avx512f"))) inline __m512 activate_avx512(__m512 v, Activation a) {
+    if (a == Activation::relu) return _mm512_max_ps(v, _mm512_setzero_ps());
+    if (a == Activation::relu6)
+        return _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), _mm512_set1_ps(6.0f));
+    return v;
+}
 #endif
 
 #if FER_HAS_NEON

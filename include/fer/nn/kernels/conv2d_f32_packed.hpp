@@ -64,28 +64,66 @@ class PackedConv2D {
         forward(in, out, scratch, Epilogue{nullptr, geometry_.activation});
     }
 
+    // The kernels that can run a packed convolution; all compute the same sums (the vector ones
+    // bit for bit the same, as they add the same products in the same order).
+    enum class Kernel { scalar, avx2, avx512, neon };
+
+    // Whether `kernel` is compiled in and runs on this CPU. Never throws.
+    static bool runs_here(Kernel kernel) {
+        switch (kernel) {
+            case Kernel::scalar:
+                return true;
+            case Kernel::avx2:
+                return detail::cpu_has_avx2_fma();
+            case Kernel::avx512:
+                return detail::cpu_has_avx512();
+            case Kernel::neon:
+                return detail::cpu_has_neon();
+        }
+        return false;
+    }
+
+    // The kernel forward() runs here: the widest vector kernel the CPU runs. Never throws.
+    static Kernel best_kernel() {
+        if (runs_here(Kernel::avx512)) return Kernel::avx512;
+        if (runs_here(Kernel::avx2)) return Kernel::avx2;
+        if (runs_here(Kernel::neon)) return Kernel::neon;
+        return Kernel::scalar;
+    }
+
     // The convolution with `epilogue` in place of its activation. Requires: as above, and a
     // residual of out.shape.size() floats not overlapping out.
     void forward(const TensorView& in, const MutableTensorView& out, std::vector<float>& scratch,
                  const Epilogue& epilogue) const {
-        const float* rows = patch_rows(in, out.shape, scratch);
-        const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
-#if FER_HAS_AVX2
-        if (detail::cpu_has_avx2_fma()) return f32_gemm_6x16_avx2(rows, pixels, out.data, epilogue);
-#endif
-#if FER_HAS_NEON
-        if (epilogue.residual) return f32_gemm_6x16_neon<true>(rows, pixels, out.data, epilogue);
-        return f32_gemm_6x16_neon<false>(rows, pixels, out.data, epilogue);
-#endif
-        f32_gemm_6x16_scalar(rows, pixels, out.data, epilogue);
+        forward(in, out, scratch, epilogue, best_kernel());
     }
 
-    // The plain kernel on any CPU (tests compare the two).
-    void forward_scalar(const TensorView& in, const MutableTensorView& out,
-                        std::vector<float>& scratch, const Epilogue& epilogue) const {
+    // The same with a chosen kernel (tests compare them). Requires: runs_here(kernel).
+    void forward(const TensorView& in, const MutableTensorView& out, std::vector<float>& scratch,
+                 const Epilogue& epilogue, Kernel kernel) const {
+        FER_ASSERT(runs_here(kernel));
         const float* rows = patch_rows(in, out.shape, scratch);
-        f32_gemm_6x16_scalar(rows, std::int64_t{out.shape.height} * out.shape.width, out.data,
-                             epilogue);
+        const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
+        switch (kernel) {
+#if FER_HAS_AVX2
+            case Kernel::avx512:
+                if (epilogue.residual)
+                    return f32_gemm_avx512<true>(rows, pixels, out.data, epilogue);
+                return f32_gemm_avx512<false>(rows, pixels, out.data, epilogue);
+            case Kernel::avx2:
+                if (epilogue.residual)
+                    return f32_gemm_6x16_avx2<true>(rows, pixels, out.data, epilogue);
+                return f32_gemm_6x16_avx2<false>(rows, pixels, out.data, epilogue);
+#endif
+#if FER_HAS_NEON
+            case Kernel::neon:
+                if (epilogue.residual)
+                    return f32_gemm_6x16_neon<true>(rows, pixels, out.data, epilogue);
+                return f32_gemm_6x16_neon<false>(rows, pixels, out.data, epilogue);
+#endif
+            default:
+                return f32_gemm_6x16_scalar(rows, pixels, out.data, epilogue);
+        }
     }
 
   private:
@@ -122,13 +160,6 @@ class PackedConv2D {
     }
 
 #if FER_HAS_AVX2
-    __attribute__((target("avx2,fma"))) void f32_gemm_6x16_avx2(const float* rows,
-                                                                std::int64_t pixels, float* out,
-                                                                const Epilogue& epilogue) const {
-        if (epilogue.residual) return f32_gemm_6x16_avx2<true>(rows, pixels, out, epilogue);
-        f32_gemm_6x16_avx2<false>(rows, pixels, out, epilogue);
-    }
-
     // Every loop over the tile has a constant trip count and the sizes are locals (vector
     // stores may alias members), so that the 12 accumulators stay in registers. The residual is
     // a template parameter, not a run-time branch: with the branch, GCC spills the accumulators
@@ -210,6 +241,72 @@ class PackedConv2D {
             for (int r = 0; r < tile_rows; ++r)
                 for (int v = 0; v < Vectors; ++v) _mm256_store_ps(tile[r] + 8 * v, acc[r][v]);
             for (int r = 0; r < count; ++r) std::copy(tile[r], tile[r] + width, dst + r * outputs);
+        }
+    }
+
+    // The AVX-512 kernel: a tile of 12 output pixels x 32 channels (two panels) in 24 sixteen-float
+    // accumulators (of 32 registers), per tap two panel loads, twelve broadcasts and 24 FMAs; each
+    // lane does what the AVX2 tile's lane does, in the same order. A last lone panel runs a
+    // 12 x 16 tile; channels past the last and pixels past the last are masked, not buffered.
+    static constexpr int avx512_rows = 12;
+
+    template <bool with_residual>
+    __attribute__((target("avx512f,avx2,fma"))) void f32_gemm_avx512(
+        const float* rows, std::int64_t pixels, float* out, const Epilogue& epilogue) const {
+        const int depth = k_, panels = panels_;
+        for (std::int64_t p0 = 0; p0 < pixels; p0 += avx512_rows) {
+            const int count = int(std::min<std::int64_t>(avx512_rows, pixels - p0));
+            const float* a[avx512_rows];
+            for (int r = 0; r < avx512_rows; ++r)  // missing rows repeat the last one; not stored
+                a[r] = rows + std::size_t(p0 + std::min(r, count - 1)) * depth;
+            int panel = 0;
+            for (; panel + 1 < panels; panel += 2)
+                f32_tile_avx512<with_residual, 2>(a, count, panel, p0, out, epilogue);
+            if (panel < panels)
+                f32_tile_avx512<with_residual, 1>(a, count, panel, p0, out, epilogue);
+        }
+    }
+
+    // One tile: `count` pixels (rows `a`) x panels panel .. panel + Vectors - 1.
+    template <bool with_residual, int Vectors>
+    __attribute__((target("avx512f,avx2,fma"), always_inline)) inline void f32_tile_avx512(
+        const float* const* a, int count, int panel, std::int64_t p0, float* out,
+        const Epilogue& epilogue) const {
+        const Activation activation = epilogue.activation;
+        const float* const residual = epilogue.residual;
+        const int depth = k_, outputs = n_;
+        const float* b[Vectors];
+        __mmask16 lanes[Vectors];  // the panel's real channels
+        for (int v = 0; v < Vectors; ++v) {
+            b[v] = packed_.data() + std::size_t(panel + v) * depth * panel_width;
+            const int width = std::min(panel_width, outputs - (panel + v) * panel_width);
+            lanes[v] = __mmask16((1u << width) - 1u);
+        }
+        const float* bias = bias_.data() + std::size_t(panel) * panel_width;
+        __m512 acc[avx512_rows][Vectors];
+        for (int r = 0; r < avx512_rows; ++r)
+            for (int v = 0; v < Vectors; ++v) acc[r][v] = _mm512_loadu_ps(bias + 16 * v);
+        for (int k = 0; k < depth; ++k) {
+            __m512 w[Vectors];
+            for (int v = 0; v < Vectors; ++v) w[v] = _mm512_loadu_ps(b[v] + std::size_t(k) * 16);
+            for (int r = 0; r < avx512_rows; ++r) {
+                const __m512 x = _mm512_set1_ps(a[r][k]);
+                for (int v = 0; v < Vectors; ++v) acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
+            }
+        }
+        float* dst = out + p0 * outputs + std::int64_t{panel} * panel_width;
+        const float* add =
+            with_residual ? residual + p0 * outputs + std::int64_t{panel} * panel_width : nullptr;
+        for (int r = 0; r < avx512_rows; ++r) {
+            if (r >= count) break;
+            for (int v = 0; v < Vectors; ++v) {
+                __m512 y = acc[r][v];
+                if constexpr (with_residual)  // masked: no reads past the residual's end
+                    y = _mm512_add_ps(y,
+                                      _mm512_maskz_loadu_ps(lanes[v], add + r * outputs + 16 * v));
+                _mm512_mask_storeu_ps(dst + r * outputs + 16 * v, lanes[v],
+                                      detail::activate_avx512(y, activation));
+            }
         }
     }
 #endif

@@ -2,7 +2,8 @@
 //
 // f32_dwconv_scalar: for each output pixel and kernel tap, a multiply-add across the contiguous
 // channels (the compiler vectorizes it); the portable kernel and the reference for the vector
-// one. f32_dwconv_4_pixels: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON),
+// one. f32_dwconv_4_pixels: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON;
+// 16 in AVX-512 registers for the interior pixels where the CPU has it and the channels allow),
 // four output pixels at a time with their sums in registers, so each tap loads its weights once for
 // four FMAs (the plain loop reloads and stores the sums at every tap); pixels whose window crosses
 // the border take the per-tap checked path. Requires channels a multiple of the block.
@@ -110,28 +111,21 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorV
     }
 }
 
-// Channels in blocks of ChannelLanes::width, four output pixels at a time with their sums in
-// registers: each tap loads its weights once for four multiply-adds (the plain loop reloads and
-// stores the sums at every tap). Pixels whose window crosses the border take the per-tap
-// checked path. Requires dwconv_vector_serves(l.channels).
-template <int KernelWidth, class Depthwise>
-FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels_kw(const Depthwise& l, const TensorView& in,
-                                                     const MutableTensorView& out) {
-    using L = ChannelLanes;
-    const AxisGeometry gy = rows_geometry(l, in.shape.height);
-    const AxisGeometry gx = columns_geometry(l, in.shape.width);
-    const int C = l.channels, W = in.shape.width;
-    const auto [x_begin, x_end] = interior_columns(l, gx, W, out.shape.width);
-    const int kernel_w = KernelWidth > 0 ? KernelWidth : l.kernel_w;
-    for (int oy = 0; oy < out.shape.height; ++oy) {
-        const int y0 = oy * l.stride_h - gy.pad_before;
-        const int ky_begin = std::max(0, -y0), ky_end = std::min(l.kernel_h, in.shape.height - y0);
-        for (int ox = 0; ox < x_begin; ++ox)
-            f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
-        int ox = x_begin;
+// Interior output pixels [ox, x_end) of row oy (every tap inside the input; taps [ky_begin,
+// ky_end) of the rows), four at a time with their sums in registers: each tap loads its weights
+// once for four multiply-adds (the plain loop reloads and stores the sums at every tap). Channels
+// in blocks of ChannelLanes::width. Returns the first pixel not computed (fewer than four remain).
+struct DwconvInteriorLanes {
+    template <int KernelWidth, class Depthwise>
+    FER_CHANNEL_LANES_TARGET static int run(const Depthwise& l, const TensorView& in,
+                                            const MutableTensorView& out, int oy, int ox, int x_end,
+                                            int y0, int ky_begin, int ky_end, int pad_left) {
+        using L = ChannelLanes;
+        const int C = l.channels, W = in.shape.width;
+        const int kernel_w = KernelWidth > 0 ? KernelWidth : l.kernel_w;
+        const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * C;
         for (; ox + 4 <= x_end; ox += 4) {
-            const float* base = &in.at(0, ox * l.stride_w - gx.pad_before, 0);
-            const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * C;
+            const float* base = &in.at(0, ox * l.stride_w - pad_left, 0);
             for (int c = 0; c < C; c += L::width) {
                 L::Floats a0 = L::load(l.bias.data() + c), a1 = a0, a2 = a0, a3 = a0;
                 for (int ky = ky_begin; ky < ky_end; ++ky) {
@@ -152,19 +146,105 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels_kw(const Depthwise& l, const T
                 L::store(dst + 3 * C, a3, l.activation);
             }
         }
-        for (; ox < out.shape.width; ++ox)
+        return ox;
+    }
+};
+
+#if FER_HAS_AVX2
+// DwconvInteriorLanes with sixteen-channel blocks in AVX-512 registers, each lane doing what an
+// AVX2 lane does in the same order (so the outputs are the same bits). Written out again rather
+// than shared: a kernel's target attribute cannot depend on its template arguments. Requires
+// channels a multiple of 16 and cpu_has_avx512().
+struct DwconvInteriorAvx512 {
+    template <int KernelWidth, class Depthwise>
+    __attribute__((target("avx512f,avx2,fma"))) static int run(
+        const Depthwise& l, const TensorView& in, const MutableTensorView& out, int oy, int ox,
+        int x_end, int y0, int ky_begin, int ky_end, int pad_left) {
+        const int C = l.channels, W = in.shape.width;
+        const int kernel_w = KernelWidth > 0 ? KernelWidth : l.kernel_w;
+        const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * C;
+        for (; ox + 4 <= x_end; ox += 4) {
+            const float* base = &in.at(0, ox * l.stride_w - pad_left, 0);
+            for (int c = 0; c < C; c += 16) {
+                __m512 a0 = _mm512_loadu_ps(l.bias.data() + c), a1 = a0, a2 = a0, a3 = a0;
+                for (int ky = ky_begin; ky < ky_end; ++ky) {
+                    const float* row = base + std::ptrdiff_t{y0 + ky} * W * C + c;
+                    const float* w = l.weights.data() + std::ptrdiff_t{ky} * l.kernel_w * C + c;
+                    for (int kx = 0; kx < kernel_w; ++kx, row += C, w += C) {
+                        const __m512 wv = _mm512_loadu_ps(w);
+                        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row), wv, a0);
+                        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row + step), wv, a1);
+                        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(row + 2 * step), wv, a2);
+                        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(row + 3 * step), wv, a3);
+                    }
+                }
+                float* dst = &out.at(oy, ox, c);
+                _mm512_storeu_ps(dst, activate_avx512(a0, l.activation));
+                _mm512_storeu_ps(dst + C, activate_avx512(a1, l.activation));
+                _mm512_storeu_ps(dst + 2 * C, activate_avx512(a2, l.activation));
+                _mm512_storeu_ps(dst + 3 * C, activate_avx512(a3, l.activation));
+            }
+        }
+        return ox;
+    }
+};
+
+// Whether f32_dwconv_4_pixels may run its interior pixels with AVX-512 here.
+inline bool dwconv_avx512_serves(int channels) {
+    return channels % 16 == 0 && cpu_has_avx512();
+}
+#else
+inline bool dwconv_avx512_serves(int) {
+    return false;
+}
+#endif
+
+// Every output pixel: the interior ones by `Interior` (DwconvInteriorLanes or its AVX-512
+// twin), those whose window crosses the border by the per-tap checked path. Requires
+// dwconv_vector_serves(l.channels).
+template <int KernelWidth, class Interior, class Depthwise>
+FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels_kw(const Depthwise& l, const TensorView& in,
+                                                     const MutableTensorView& out) {
+    const AxisGeometry gy = rows_geometry(l, in.shape.height);
+    const AxisGeometry gx = columns_geometry(l, in.shape.width);
+    const auto [x_begin, x_end] = interior_columns(l, gx, in.shape.width, out.shape.width);
+    for (int oy = 0; oy < out.shape.height; ++oy) {
+        const int y0 = oy * l.stride_h - gy.pad_before;
+        const int ky_begin = std::max(0, -y0), ky_end = std::min(l.kernel_h, in.shape.height - y0);
+        for (int ox = 0; ox < x_begin; ++ox)
             f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
+        const int ox = Interior::template run<KernelWidth>(l, in, out, oy, x_begin, x_end, y0,
+                                                           ky_begin, ky_end, gx.pad_before);
+        for (int x = ox; x < out.shape.width; ++x)
+            f32_dwconv_pixel(l, in, out, oy, x, ky_begin, ky_end, gy, gx);
     }
 }
 
-// 3-wide kernels (every shipped model's depthwise layers) with the tap loop's trip count known
-// to the compiler, which unrolls it: 10-25% faster than the loop over l.kernel_w
-// (fer_bench_layers --benchmark_filter=BM_depthwise, fastest of 8).
+// 3-wide kernels (every shipped model's depthwise layers) get the tap loop's trip count known to
+// the compiler, which unrolls it: 10-25% faster than the loop over l.kernel_w (fer_bench_layers
+// --benchmark_filter=BM_depthwise, fastest of 8). `avx512`: the interior pixels in AVX-512
+// registers (requires dwconv_avx512_serves(l.channels)).
+template <class Depthwise>
+FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView& in,
+                                                  const MutableTensorView& out, bool avx512) {
+#if FER_HAS_AVX2
+    if (avx512) {
+        FER_ASSERT(dwconv_avx512_serves(l.channels));
+        if (l.kernel_w == 3) return f32_dwconv_4_pixels_kw<3, DwconvInteriorAvx512>(l, in, out);
+        return f32_dwconv_4_pixels_kw<0, DwconvInteriorAvx512>(l, in, out);
+    }
+#else
+    (void)avx512;
+#endif
+    if (l.kernel_w == 3) return f32_dwconv_4_pixels_kw<3, DwconvInteriorLanes>(l, in, out);
+    f32_dwconv_4_pixels_kw<0, DwconvInteriorLanes>(l, in, out);
+}
+
+// The same with AVX-512 wherever it serves.
 template <class Depthwise>
 FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView& in,
                                                   const MutableTensorView& out) {
-    if (l.kernel_w == 3) return f32_dwconv_4_pixels_kw<3>(l, in, out);
-    f32_dwconv_4_pixels_kw<0>(l, in, out);
+    f32_dwconv_4_pixels(l, in, out, dwconv_avx512_serves(l.channels));
 }
 #endif
 
