@@ -76,12 +76,9 @@ struct Conv2D : ConvGeometry {
         if (int8 && context.precision == Precision::int8)
             return int8->forward(in, out, context.int8);
 #if FER_HAS_AVX2
-        if (takes_direct_path()) {
-            if (out_channels == 8) return detail::f32_conv_direct_avx2<1, 4>(*this, in, out);
-            if (out_channels == 16) return detail::f32_conv_direct_avx2<2, 4>(*this, in, out);
-            if (out_channels == 24) return detail::f32_conv_direct_avx2<3, 3>(*this, in, out);
-            return detail::f32_conv_direct_avx2<4, 2>(*this, in, out);
-        }
+        if (takes_direct_path())
+            return detail::f32_conv_direct(*this, in, out,
+                                           out_channels >= 16 && detail::cpu_has_avx512());
 #endif
         if (packed) return packed->forward(in, out, context.patches);
         forward_eigen(in, out, context.patches);
