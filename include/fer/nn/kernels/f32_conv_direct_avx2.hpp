@@ -14,6 +14,17 @@
 namespace fer::detail {
 
 #if FER_HAS_AVX2
+// Where tap (iy, kx) of each output pixel ox0 + p of a group lies in the input: null where it
+// falls outside, or where the pixel is past the group's `pixels`.
+template <int Pixels, class Conv>
+inline void tap_pixels(const Conv& l, const TensorView& in, const AxisGeometry& gx, int ox0,
+                       int pixels, int iy, int kx, const float* (&x)[Pixels]) {
+    for (int p = 0; p < Pixels; ++p) {
+        const int ix = (ox0 + p) * l.stride_w - gx.pad_before + kx;
+        x[p] = p < pixels && ix >= 0 && ix < in.shape.width ? &in.at(iy, ix, 0) : nullptr;
+    }
+}
+
 // Output pixels `Pixels` at a time along x (independent FMA chains hide the FMA latency),
 // each with Vectors x 8 outputs in registers (Pixels x Vectors <= 9 accumulators). Where every
 // pixel's window lies inside the input's columns, a kernel row's taps and channels are one
@@ -68,18 +79,13 @@ __attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l, con
                     const float* w = l.weights.data() +
                                      (std::size_t(ky) * l.kernel_w + kx) * std::size_t(cin) * cout;
                     const float* x[Pixels];
-                    bool inside[Pixels];
-                    for (int p = 0; p < Pixels; ++p) {
-                        const int ix = (ox0 + p) * l.stride_w - gx.pad_before + kx;
-                        inside[p] = p < pixels && ix >= 0 && ix < in.shape.width;
-                        x[p] = inside[p] ? &in.at(iy, ix, 0) : nullptr;
-                    }
+                    tap_pixels(l, in, gx, ox0, pixels, iy, kx, x);
                     for (int ci = 0; ci < cin; ++ci) {
                         __m256 wv[Vectors];
                         for (int v = 0; v < Vectors; ++v)
                             wv[v] = _mm256_loadu_ps(w + ci * cout + 8 * v);
                         for (int p = 0; p < Pixels; ++p) {
-                            if (!inside[p]) continue;
+                            if (!x[p]) continue;
                             const __m256 xv = _mm256_broadcast_ss(x[p] + ci);
                             for (int v = 0; v < Vectors; ++v)
                                 acc[p][v] = _mm256_fmadd_ps(xv, wv[v], acc[p][v]);
@@ -153,18 +159,13 @@ __attribute__((target("avx512f,avx2,fma"))) void f32_conv_direct_avx512(
                     const float* w = l.weights.data() +
                                      (std::size_t(ky) * l.kernel_w + kx) * std::size_t(cin) * cout;
                     const float* x[Pixels];
-                    bool inside[Pixels];
-                    for (int p = 0; p < Pixels; ++p) {
-                        const int ix = (ox0 + p) * l.stride_w - gx.pad_before + kx;
-                        inside[p] = p < pixels && ix >= 0 && ix < in.shape.width;
-                        x[p] = inside[p] ? &in.at(iy, ix, 0) : nullptr;
-                    }
+                    tap_pixels(l, in, gx, ox0, pixels, iy, kx, x);
                     for (int ci = 0; ci < cin; ++ci) {
                         __m512 wv[Vectors];
                         for (int v = 0; v < Vectors; ++v)
                             wv[v] = _mm512_maskz_loadu_ps(lanes[v], w + ci * cout + 16 * v);
                         for (int p = 0; p < Pixels; ++p) {
-                            if (!inside[p]) continue;
+                            if (!x[p]) continue;
                             const __m512 xv = _mm512_set1_ps(x[p][ci]);
                             for (int v = 0; v < Vectors; ++v)
                                 acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
