@@ -234,7 +234,7 @@ TEST_CASE(
                              "x", w);
                         CHECK(worst_error(out, fer::reference::conv2d_reference(conv, in)) <= 1.0);
 #if FER_HAS_AVX2
-                        if (cout >= 16 && fer::detail::cpu_has_avx512()) {
+                        if (fer::detail::conv_direct_avx512_serves(cout)) {
                             // Sixteen outputs a register give the same bits as eight.
                             fer::Tensor narrow(out.shape()), wide(out.shape());
                             fer::detail::f32_conv_direct(conv, in, narrow.mutable_view(), false);

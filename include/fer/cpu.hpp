@@ -2,7 +2,7 @@
 //
 // On x86-64 with GCC or Clang, the AVX2 kernels (convolutions, int8, the detector's vector scan)
 // are compiled with per-function target attributes and chosen at run time, so a portable build
-// still uses them where the CPU has them; so is the AVX-512 twin of the packed convolution's tile.
+// still uses them where the CPU has them; so are the fp32 convolutions' AVX-512 twins.
 // On AArch64, where NEON (Advanced SIMD) is part of the architecture, the NEON kernels always run,
 // and the int8 convolution uses the dot-product instructions (SDOT, ARMv8.2) where the CPU has them
 // (getauxval(AT_HWCAP)). Elsewhere, and on x86 CPUs without AVX2 and FMA, the plain C++ kernels

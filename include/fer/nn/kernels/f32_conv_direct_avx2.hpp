@@ -183,14 +183,19 @@ __attribute__((target("avx512f,avx2,fma"))) void f32_conv_direct_avx512(
         }
 }
 
-// The direct convolution of a layer of 8, 16, 24 or 32 outputs; `avx512` (16 or more outputs,
-// requires cpu_has_avx512()) runs the AVX-512 kernel, otherwise the AVX2 one.
+// Whether f32_conv_direct may run a layer of `outputs` outputs with AVX-512 here.
+inline bool conv_direct_avx512_serves(int outputs) {
+    return outputs >= 16 && cpu_has_avx512();
+}
+
+// The direct convolution of a layer of 8, 16, 24 or 32 outputs; `avx512` (requires
+// conv_direct_avx512_serves(l.out_channels)) runs the AVX-512 kernel, otherwise the AVX2 one.
 template <class Conv>
 void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorView& out,
                      bool avx512) {
     const int n = l.out_channels;
     if (avx512) {
-        FER_ASSERT(n >= 16 && cpu_has_avx512());
+        FER_ASSERT(conv_direct_avx512_serves(n));
         if (n == 16) return f32_conv_direct_avx512<1, 8>(l, in, out);
         return f32_conv_direct_avx512<2, 8>(l, in, out);
     }
@@ -198,6 +203,12 @@ void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorVie
     if (n == 16) return f32_conv_direct_avx2<2, 4>(l, in, out);
     if (n == 24) return f32_conv_direct_avx2<3, 3>(l, in, out);
     f32_conv_direct_avx2<4, 2>(l, in, out);
+}
+
+// The same with AVX-512 wherever it serves.
+template <class Conv>
+void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorView& out) {
+    f32_conv_direct(l, in, out, conv_direct_avx512_serves(l.out_channels));
 }
 #endif
 
