@@ -283,8 +283,8 @@ TEST_CASE(
                     if (fer::detail::dwconv_avx512_serves(channels)) {
                         // AVX2's eight-channel blocks give the same bits as AVX-512's sixteen.
                         fer::Tensor narrow(out.shape()), wide(out.shape());
-                        fer::detail::f32_dwconv_4_pixels(dw, in, narrow.mutable_view(), false);
-                        fer::detail::f32_dwconv_4_pixels(dw, in, wide.mutable_view(), true);
+                        fer::detail::f32_dwconv_vector(dw, in, narrow.mutable_view(), false);
+                        fer::detail::f32_dwconv_vector(dw, in, wide.mutable_view(), true);
                         CHECK(std::equal(wide.data(), wide.data() + wide.size(), narrow.data()));
                         ++avx512_cases;
                     }

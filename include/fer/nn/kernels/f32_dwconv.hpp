@@ -2,11 +2,11 @@
 //
 // f32_dwconv_scalar: for each output pixel and kernel tap, a multiply-add across the contiguous
 // channels (the compiler vectorizes it); the portable kernel and the reference for the vector
-// one. f32_dwconv_4_pixels: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON;
-// 16 in AVX-512 registers for the interior pixels where the CPU has it and the channels allow),
-// four output pixels at a time with their sums in registers, so each tap loads its weights once for
-// four FMAs (the plain loop reloads and stores the sums at every tap); pixels whose window crosses
-// the border take the per-tap checked path. Requires channels a multiple of the block.
+// one. f32_dwconv_vector: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON; 16
+// in AVX-512 registers for the interior pixels where the CPU has it and the channels allow), eight
+// or four output pixels of a row at a time with their sums in registers, each input pixel loaded
+// once for every output it reaches; pixels whose window crosses the border take the per-tap
+// checked path. Requires channels a multiple of the block.
 #pragma once
 
 #include <algorithm>
@@ -54,7 +54,7 @@ std::pair<int, int> interior_columns(const Depthwise& l, const AxisGeometry& gx,
 }
 
 #if FER_HAS_AVX2 || FER_HAS_NEON
-// Whether f32_dwconv_4_pixels serves `channels` on this CPU.
+// Whether f32_dwconv_vector serves `channels` on this CPU.
 inline bool dwconv_vector_serves(int channels) {
     return channels % ChannelLanes::width == 0 && cpu_has_vector_kernels();
 }
@@ -111,40 +111,58 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorV
     }
 }
 
-// Interior output pixels [ox, x_end) of row oy (every tap inside the input; taps [ky_begin,
-// ky_end) of the rows), four at a time with their sums in registers: each tap loads its weights
-// once for four multiply-adds (the plain loop reloads and stores the sums at every tap). Channels
-// in blocks of ChannelLanes::width. Returns the first pixel not computed (fewer than four remain).
+// Interior output pixels [ox, x_end) of row oy (every tap inside the input; kernel rows [ky_begin,
+// ky_end)) for a K-wide kernel with column stride S, in tiles of eight then four pixels with their
+// sums in registers. Each input pixel of a kernel row is loaded once and multiplied into every
+// output of the tile it reaches, and each weight once per tile row: 13 loads for 24 multiply-adds
+// (3-wide, stride 1) where one load per multiply-add would leave the FMA units waiting on the load
+// ports. Each output still adds its taps row by row, left to right, as the reference does.
+// Channels in blocks of ChannelLanes::width. Returns the first pixel not computed (fewer than four
+// remain).
 struct DwconvInteriorLanes {
-    template <int KernelWidth, class Depthwise>
+    template <int K, int S, int Pixels, class Depthwise>
+    FER_CHANNEL_LANES_TARGET static void tile(const Depthwise& l, const float* in, float* out,
+                                              std::ptrdiff_t row_step, int ky_begin, int ky_end) {
+        using L = ChannelLanes;
+        constexpr int span = (Pixels - 1) * S + K;
+        const int C = l.channels;
+        const Activation activation = l.activation;  // read once: the stores might alias it
+        for (int c = 0; c < C; c += L::width) {
+            L::Floats sum[Pixels];
+#pragma GCC unroll 8
+            for (int p = 0; p < Pixels; ++p) sum[p] = L::load(l.bias.data() + c);
+            for (int ky = ky_begin; ky < ky_end; ++ky) {
+                const float* row = in + (ky - ky_begin) * row_step + c;
+                L::Floats w[K];
+#pragma GCC unroll 8
+                for (int kx = 0; kx < K; ++kx)
+                    w[kx] = L::load(l.weights.data() + (ky * K + kx) * C + c);
+#pragma GCC unroll 32
+                for (int j = 0; j < span; ++j) {
+                    const L::Floats x = L::load(row + j * C);
+#pragma GCC unroll 8
+                    for (int kx = 0; kx < K; ++kx)
+                        if (j >= kx && (j - kx) % S == 0 && (j - kx) / S < Pixels)
+                            sum[(j - kx) / S] = L::multiply_add(x, w[kx], sum[(j - kx) / S]);
+                }
+            }
+#pragma GCC unroll 8
+            for (int p = 0; p < Pixels; ++p) L::store(out + p * C + c, sum[p], activation);
+        }
+    }
+
+    template <int K, int S, class Depthwise>
     FER_CHANNEL_LANES_TARGET static int run(const Depthwise& l, const TensorView& in,
                                             const MutableTensorView& out, int oy, int ox, int x_end,
                                             int y0, int ky_begin, int ky_end, int pad_left) {
-        using L = ChannelLanes;
-        const int C = l.channels, W = in.shape.width;
-        const int kernel_w = KernelWidth > 0 ? KernelWidth : l.kernel_w;
-        const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * C;
-        for (; ox + 4 <= x_end; ox += 4) {
-            const float* base = &in.at(0, ox * l.stride_w - pad_left, 0);
-            for (int c = 0; c < C; c += L::width) {
-                L::Floats a0 = L::load(l.bias.data() + c), a1 = a0, a2 = a0, a3 = a0;
-                for (int ky = ky_begin; ky < ky_end; ++ky) {
-                    const float* row = base + std::ptrdiff_t{y0 + ky} * W * C + c;
-                    const float* w = l.weights.data() + std::ptrdiff_t{ky} * l.kernel_w * C + c;
-                    for (int kx = 0; kx < kernel_w; ++kx, row += C, w += C) {
-                        const L::Floats wv = L::load(w);
-                        a0 = L::multiply_add(L::load(row), wv, a0);
-                        a1 = L::multiply_add(L::load(row + step), wv, a1);
-                        a2 = L::multiply_add(L::load(row + 2 * step), wv, a2);
-                        a3 = L::multiply_add(L::load(row + 3 * step), wv, a3);
-                    }
-                }
-                float* dst = &out.at(oy, ox, c);
-                L::store(dst, a0, l.activation);
-                L::store(dst + C, a1, l.activation);
-                L::store(dst + 2 * C, a2, l.activation);
-                L::store(dst + 3 * C, a3, l.activation);
-            }
+        const std::ptrdiff_t row_step = std::ptrdiff_t{in.shape.width} * l.channels;
+        // The tile's top-left input pixel: row y0 + ky_begin (y0 itself may lie above the input).
+        auto first_input = [&](int x) { return &in.at(y0 + ky_begin, x * S - pad_left, 0); };
+        for (; ox + 8 <= x_end; ox += 8)
+            tile<K, S, 8>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
+        if (ox + 4 <= x_end) {
+            tile<K, S, 4>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
+            ox += 4;
         }
         return ox;
     }
@@ -156,40 +174,57 @@ struct DwconvInteriorLanes {
 // than shared: a kernel's target attribute cannot depend on its template arguments. Requires
 // channels a multiple of 16 and cpu_has_avx512().
 struct DwconvInteriorAvx512 {
-    template <int KernelWidth, class Depthwise>
+    template <int K, int S, int Pixels, class Depthwise>
+    __attribute__((target("avx512f,avx2,fma"))) static void tile(const Depthwise& l,
+                                                                 const float* in, float* out,
+                                                                 std::ptrdiff_t row_step,
+                                                                 int ky_begin, int ky_end) {
+        constexpr int span = (Pixels - 1) * S + K;
+        const int C = l.channels;
+        const Activation activation = l.activation;  // read once: the stores might alias it
+        for (int c = 0; c < C; c += 16) {
+            __m512 sum[Pixels];
+#pragma GCC unroll 8
+            for (int p = 0; p < Pixels; ++p) sum[p] = _mm512_loadu_ps(l.bias.data() + c);
+            for (int ky = ky_begin; ky < ky_end; ++ky) {
+                const float* row = in + (ky - ky_begin) * row_step + c;
+                __m512 w[K];
+#pragma GCC unroll 8
+                for (int kx = 0; kx < K; ++kx)
+                    w[kx] = _mm512_loadu_ps(l.weights.data() + (ky * K + kx) * C + c);
+#pragma GCC unroll 32
+                for (int j = 0; j < span; ++j) {
+                    const __m512 x = _mm512_loadu_ps(row + j * C);
+#pragma GCC unroll 8
+                    for (int kx = 0; kx < K; ++kx)
+                        if (j >= kx && (j - kx) % S == 0 && (j - kx) / S < Pixels)
+                            sum[(j - kx) / S] = _mm512_fmadd_ps(x, w[kx], sum[(j - kx) / S]);
+                }
+            }
+#pragma GCC unroll 8
+            for (int p = 0; p < Pixels; ++p)
+                _mm512_storeu_ps(out + p * C + c, activate_avx512(sum[p], activation));
+        }
+    }
+
+    template <int K, int S, class Depthwise>
     __attribute__((target("avx512f,avx2,fma"))) static int run(
         const Depthwise& l, const TensorView& in, const MutableTensorView& out, int oy, int ox,
         int x_end, int y0, int ky_begin, int ky_end, int pad_left) {
-        const int C = l.channels, W = in.shape.width;
-        const int kernel_w = KernelWidth > 0 ? KernelWidth : l.kernel_w;
-        const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * C;
-        for (; ox + 4 <= x_end; ox += 4) {
-            const float* base = &in.at(0, ox * l.stride_w - pad_left, 0);
-            for (int c = 0; c < C; c += 16) {
-                __m512 a0 = _mm512_loadu_ps(l.bias.data() + c), a1 = a0, a2 = a0, a3 = a0;
-                for (int ky = ky_begin; ky < ky_end; ++ky) {
-                    const float* row = base + std::ptrdiff_t{y0 + ky} * W * C + c;
-                    const float* w = l.weights.data() + std::ptrdiff_t{ky} * l.kernel_w * C + c;
-                    for (int kx = 0; kx < kernel_w; ++kx, row += C, w += C) {
-                        const __m512 wv = _mm512_loadu_ps(w);
-                        a0 = _mm512_fmadd_ps(_mm512_loadu_ps(row), wv, a0);
-                        a1 = _mm512_fmadd_ps(_mm512_loadu_ps(row + step), wv, a1);
-                        a2 = _mm512_fmadd_ps(_mm512_loadu_ps(row + 2 * step), wv, a2);
-                        a3 = _mm512_fmadd_ps(_mm512_loadu_ps(row + 3 * step), wv, a3);
-                    }
-                }
-                float* dst = &out.at(oy, ox, c);
-                _mm512_storeu_ps(dst, activate_avx512(a0, l.activation));
-                _mm512_storeu_ps(dst + C, activate_avx512(a1, l.activation));
-                _mm512_storeu_ps(dst + 2 * C, activate_avx512(a2, l.activation));
-                _mm512_storeu_ps(dst + 3 * C, activate_avx512(a3, l.activation));
-            }
+        const std::ptrdiff_t row_step = std::ptrdiff_t{in.shape.width} * l.channels;
+        // The tile's top-left input pixel: row y0 + ky_begin (y0 itself may lie above the input).
+        auto first_input = [&](int x) { return &in.at(y0 + ky_begin, x * S - pad_left, 0); };
+        for (; ox + 8 <= x_end; ox += 8)
+            tile<K, S, 8>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
+        if (ox + 4 <= x_end) {
+            tile<K, S, 4>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
+            ox += 4;
         }
         return ox;
     }
 };
 
-// Whether f32_dwconv_4_pixels may run its interior pixels with AVX-512 here.
+// Whether f32_dwconv_vector may run its interior pixels with AVX-512 here.
 inline bool dwconv_avx512_serves(int channels) {
     return channels % 16 == 0 && cpu_has_avx512();
 }
@@ -200,10 +235,10 @@ inline bool dwconv_avx512_serves(int) {
 #endif
 
 // Every output pixel: the interior ones by `Interior` (DwconvInteriorLanes or its AVX-512
-// twin), those whose window crosses the border by the per-tap checked path. Requires
-// dwconv_vector_serves(l.channels).
-template <int KernelWidth, class Interior, class Depthwise>
-FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels_kw(const Depthwise& l, const TensorView& in,
+// twin) for a K-wide kernel with column stride S, those whose window crosses the border (and
+// every pixel where K is 0) by the per-tap checked path. Requires dwconv_vector_serves(l.channels).
+template <int K, int S, class Interior, class Depthwise>
+FER_CHANNEL_LANES_TARGET void f32_dwconv_vector_rows(const Depthwise& l, const TensorView& in,
                                                      const MutableTensorView& out) {
     const AxisGeometry gy = rows_geometry(l, in.shape.height);
     const AxisGeometry gx = columns_geometry(l, in.shape.width);
@@ -211,40 +246,51 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels_kw(const Depthwise& l, const T
     for (int oy = 0; oy < out.shape.height; ++oy) {
         const int y0 = oy * l.stride_h - gy.pad_before;
         const int ky_begin = std::max(0, -y0), ky_end = std::min(l.kernel_h, in.shape.height - y0);
-        for (int ox = 0; ox < x_begin; ++ox)
+        int ox = 0;
+        if constexpr (K > 0) {
+            for (; ox < x_begin; ++ox)
+                f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
+            ox = Interior::template run<K, S>(l, in, out, oy, x_begin, x_end, y0, ky_begin, ky_end,
+                                              gx.pad_before);
+        }
+        for (; ox < out.shape.width; ++ox)
             f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
-        const int ox = Interior::template run<KernelWidth>(l, in, out, oy, x_begin, x_end, y0,
-                                                           ky_begin, ky_end, gx.pad_before);
-        for (int x = ox; x < out.shape.width; ++x)
-            f32_dwconv_pixel(l, in, out, oy, x, ky_begin, ky_end, gy, gx);
     }
 }
 
-// 3-wide kernels (every shipped model's depthwise layers) get the tap loop's trip count known to
-// the compiler, which unrolls it: 10-25% faster than the loop over l.kernel_w (fer_bench_layers
-// --benchmark_filter=BM_depthwise, fastest of 8). `avx512`: the interior pixels in AVX-512
+template <class Interior, class Depthwise>
+FER_CHANNEL_LANES_TARGET void f32_dwconv_vector_with(const Depthwise& l, const TensorView& in,
+                                                     const MutableTensorView& out) {
+    const int k = l.kernel_w, s = l.stride_w;
+    if (k == 3 && s == 1) return f32_dwconv_vector_rows<3, 1, Interior>(l, in, out);
+    if (k == 3 && s == 2) return f32_dwconv_vector_rows<3, 2, Interior>(l, in, out);
+    if (k == 5 && s == 1) return f32_dwconv_vector_rows<5, 1, Interior>(l, in, out);
+    if (k == 5 && s == 2) return f32_dwconv_vector_rows<5, 2, Interior>(l, in, out);
+    f32_dwconv_vector_rows<0, 0, Interior>(l, in, out);
+}
+
+// The vector kernel: tiles for 3- and 5-wide kernels with stride 1 or 2 (every shipped model's
+// depthwise layers), the per-pixel path elsewhere. `avx512`: the interior pixels in AVX-512
 // registers (requires dwconv_avx512_serves(l.channels)).
 template <class Depthwise>
-FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView& in,
-                                                  const MutableTensorView& out, bool avx512) {
+FER_CHANNEL_LANES_TARGET void f32_dwconv_vector(const Depthwise& l, const TensorView& in,
+                                                const MutableTensorView& out, bool avx512) {
 #if FER_HAS_AVX2
     if (avx512) {
         FER_ASSERT(dwconv_avx512_serves(l.channels));
-        if (l.kernel_w == 3) return f32_dwconv_4_pixels_kw<3, DwconvInteriorAvx512>(l, in, out);
-        return f32_dwconv_4_pixels_kw<0, DwconvInteriorAvx512>(l, in, out);
+        return f32_dwconv_vector_with<DwconvInteriorAvx512>(l, in, out);
     }
 #else
     (void)avx512;
 #endif
-    if (l.kernel_w == 3) return f32_dwconv_4_pixels_kw<3, DwconvInteriorLanes>(l, in, out);
-    f32_dwconv_4_pixels_kw<0, DwconvInteriorLanes>(l, in, out);
+    f32_dwconv_vector_with<DwconvInteriorLanes>(l, in, out);
 }
 
 // The same with AVX-512 wherever it serves.
 template <class Depthwise>
-FER_CHANNEL_LANES_TARGET void f32_dwconv_4_pixels(const Depthwise& l, const TensorView& in,
-                                                  const MutableTensorView& out) {
-    f32_dwconv_4_pixels(l, in, out, dwconv_avx512_serves(l.channels));
+FER_CHANNEL_LANES_TARGET void f32_dwconv_vector(const Depthwise& l, const TensorView& in,
+                                                const MutableTensorView& out) {
+    f32_dwconv_vector(l, in, out, dwconv_avx512_serves(l.channels));
 }
 #endif
 

@@ -48,7 +48,7 @@ struct DepthwiseConv2D {
     void forward(const TensorView& in, const MutableTensorView& out, LayerContext&) const {
 #if FER_HAS_AVX2 || FER_HAS_NEON
         if (detail::dwconv_vector_serves(channels))
-            return detail::f32_dwconv_4_pixels(*this, in, out);
+            return detail::f32_dwconv_vector(*this, in, out);
 #endif
         detail::f32_dwconv_scalar(*this, in, out);
     }
