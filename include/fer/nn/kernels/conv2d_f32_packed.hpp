@@ -132,8 +132,8 @@ class PackedConv2D {
     static constexpr int tile_rows = 6;
     ConvGeometry geometry_;
     int k_ = 0, n_ = 0, panels_ = 0;
-    std::vector<float> packed_;  // [panel][k][16]
-    std::vector<float> bias_;    // [panels * 16], zero-padded
+    detail::CacheLineVector<float> packed_;  // [panel][k][16], each k row one cache line
+    detail::CacheLineVector<float> bias_;    // [panels * 16], zero-padded
 
     // The patch matrix: the input itself for a 1x1 stride-1 layer, else gathered into scratch.
     const float* patch_rows(const TensorView& in, const Shape& out,
