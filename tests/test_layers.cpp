@@ -251,7 +251,7 @@ TEST_CASE(
 
 TEST_CASE(
     "depthwise conv2d matches the reference (vector paths: AVX2 channels a multiple of 8, AVX-512 "
-    "of 16, NEON of 4)") {
+    "of 8, NEON of 4)") {
     fer::LayerContext context;
     INFO("seed ", test::seed());
     int cases = 0, avx512_cases = 0;

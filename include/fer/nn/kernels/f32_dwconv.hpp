@@ -2,11 +2,11 @@
 //
 // f32_dwconv_scalar: for each output pixel and kernel tap, a multiply-add across the contiguous
 // channels (the compiler vectorizes it); the portable kernel and the reference for the vector
-// one. f32_dwconv_vector: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON; 16
-// in AVX-512 registers for the interior pixels where the CPU has it and the channels allow), eight
-// or four output pixels of a row at a time with their sums in registers, each input pixel loaded
-// once for every output it reaches; pixels whose window crosses the border take the per-tap
-// checked path. Requires channels a multiple of the block.
+// one. f32_dwconv_vector: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON; for
+// the interior pixels, where the CPU has AVX-512, 16 in its registers, the last block masked),
+// eight or four output pixels of a row at a time with their sums in registers, each input pixel
+// loaded once for every output it reaches; pixels whose window crosses the border take the
+// per-tap checked path. Requires channels a multiple of the (AVX2 or NEON) block.
 #pragma once
 
 #include <algorithm>
@@ -169,42 +169,63 @@ struct DwconvInteriorLanes {
 };
 
 #if FER_HAS_AVX2
-// DwconvInteriorLanes with sixteen-channel blocks in AVX-512 registers, each lane doing what an
-// AVX2 lane does in the same order (so the outputs are the same bits). Written out again rather
-// than shared: a kernel's target attribute cannot depend on its template arguments. Requires
-// channels a multiple of 16 and cpu_has_avx512().
+// DwconvInteriorLanes with sixteen-channel blocks in AVX-512 registers (the last one masked
+// where the channels are an odd multiple of 8), each lane doing what an AVX2 lane does in the same
+// order (so the outputs are the same bits). Written out again rather than shared: a kernel's
+// target attribute cannot depend on its template arguments. Requires channels a multiple of 8 and
+// cpu_has_avx512().
 struct DwconvInteriorAvx512 {
+    // Channels [c, c + 16) of the tile; `Masked`: only the lanes in `lanes` (the last channels).
+    template <int K, int S, int Pixels, bool Masked, class Depthwise>
+    __attribute__((target("avx512f,avx2,fma"))) static void block(
+        const Depthwise& l, const float* in, float* out, std::ptrdiff_t row_step, int ky_begin,
+        int ky_end, int c, __mmask16 lanes, Activation activation) {
+        constexpr int span = (Pixels - 1) * S + K;
+        const int C = l.channels;
+        auto load = [lanes](const float* p) {
+            return Masked ? _mm512_maskz_loadu_ps(lanes, p) : _mm512_loadu_ps(p);
+        };
+        __m512 sum[Pixels];
+#pragma GCC unroll 8
+        for (int p = 0; p < Pixels; ++p) sum[p] = load(l.bias.data() + c);
+        for (int ky = ky_begin; ky < ky_end; ++ky) {
+            const float* row = in + (ky - ky_begin) * row_step + c;
+            __m512 w[K];
+#pragma GCC unroll 8
+            for (int kx = 0; kx < K; ++kx) w[kx] = load(l.weights.data() + (ky * K + kx) * C + c);
+#pragma GCC unroll 32
+            for (int j = 0; j < span; ++j) {
+                const __m512 x = load(row + j * C);
+#pragma GCC unroll 8
+                for (int kx = 0; kx < K; ++kx)
+                    if (j >= kx && (j - kx) % S == 0 && (j - kx) / S < Pixels)
+                        sum[(j - kx) / S] = _mm512_fmadd_ps(x, w[kx], sum[(j - kx) / S]);
+            }
+        }
+#pragma GCC unroll 8
+        for (int p = 0; p < Pixels; ++p) {
+            const __m512 v = activate_avx512(sum[p], activation);
+            if (Masked)
+                _mm512_mask_storeu_ps(out + p * C + c, lanes, v);
+            else
+                _mm512_storeu_ps(out + p * C + c, v);
+        }
+    }
+
     template <int K, int S, int Pixels, class Depthwise>
     __attribute__((target("avx512f,avx2,fma"))) static void tile(const Depthwise& l,
                                                                  const float* in, float* out,
                                                                  std::ptrdiff_t row_step,
                                                                  int ky_begin, int ky_end) {
-        constexpr int span = (Pixels - 1) * S + K;
         const int C = l.channels;
         const Activation activation = l.activation;  // read once: the stores might alias it
-        for (int c = 0; c < C; c += 16) {
-            __m512 sum[Pixels];
-#pragma GCC unroll 8
-            for (int p = 0; p < Pixels; ++p) sum[p] = _mm512_loadu_ps(l.bias.data() + c);
-            for (int ky = ky_begin; ky < ky_end; ++ky) {
-                const float* row = in + (ky - ky_begin) * row_step + c;
-                __m512 w[K];
-#pragma GCC unroll 8
-                for (int kx = 0; kx < K; ++kx)
-                    w[kx] = _mm512_loadu_ps(l.weights.data() + (ky * K + kx) * C + c);
-#pragma GCC unroll 32
-                for (int j = 0; j < span; ++j) {
-                    const __m512 x = _mm512_loadu_ps(row + j * C);
-#pragma GCC unroll 8
-                    for (int kx = 0; kx < K; ++kx)
-                        if (j >= kx && (j - kx) % S == 0 && (j - kx) / S < Pixels)
-                            sum[(j - kx) / S] = _mm512_fmadd_ps(x, w[kx], sum[(j - kx) / S]);
-                }
-            }
-#pragma GCC unroll 8
-            for (int p = 0; p < Pixels; ++p)
-                _mm512_storeu_ps(out + p * C + c, activate_avx512(sum[p], activation));
-        }
+        int c = 0;
+        for (; c + 16 <= C; c += 16)
+            block<K, S, Pixels, false>(l, in, out, row_step, ky_begin, ky_end, c, 0xFFFF,
+                                       activation);
+        if (c < C)
+            block<K, S, Pixels, true>(l, in, out, row_step, ky_begin, ky_end, c,
+                                      __mmask16((1u << (C - c)) - 1), activation);
     }
 
     template <int K, int S, class Depthwise>
@@ -226,7 +247,7 @@ struct DwconvInteriorAvx512 {
 
 // Whether f32_dwconv_vector may run its interior pixels with AVX-512 here.
 inline bool dwconv_avx512_serves(int channels) {
-    return channels % 16 == 0 && cpu_has_avx512();
+    return channels % 8 == 0 && cpu_has_avx512();
 }
 #else
 inline bool dwconv_avx512_serves(int) {
