@@ -103,14 +103,17 @@ class PackedConv2D {
     void forward(const TensorView& in, const MutableTensorView& out, std::vector<float>& scratch,
                  const Epilogue& epilogue, Kernel kernel) const {
         FER_ASSERT(runs_here(kernel));
-        const float* rows = patch_rows(in, out.shape, scratch);
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
+#if FER_HAS_AVX2
+        if (kernel == Kernel::avx512) {
+            const PatchSource source = patch_source(in, out.shape, scratch);
+            if (epilogue.residual) return f32_gemm_avx512<true>(source, pixels, out.data, epilogue);
+            return f32_gemm_avx512<false>(source, pixels, out.data, epilogue);
+        }
+#endif
+        const float* rows = patch_rows(in, out.shape, scratch);
         switch (kernel) {
 #if FER_HAS_AVX2
-            case Kernel::avx512:
-                if (epilogue.residual)
-                    return f32_gemm_avx512<true>(rows, pixels, out.data, epilogue);
-                return f32_gemm_avx512<false>(rows, pixels, out.data, epilogue);
             case Kernel::avx2:
                 if (epilogue.residual)
                     return f32_gemm_6x16_avx2<true>(rows, pixels, out.data, epilogue);
@@ -134,6 +137,50 @@ class PackedConv2D {
     int k_ = 0, n_ = 0, panels_ = 0;
     detail::CacheLineVector<float> packed_;  // [panel][k][16], each k row one cache line
     detail::CacheLineVector<float> bias_;    // [panels * 16], zero-padded
+
+    // Where a kernel finds patch row p: in a matrix of `depth` floats per row (the input itself
+    // for a 1x1 stride-1 layer, else gathered into scratch), or, where every window lies inside
+    // the input, in the input read in place: row p starts at its window's top-left pixel and tap
+    // t's `channels` floats lie tap_offset(t) further on. The kernel adds the same products in the
+    // same order either way.
+    struct PatchSource {
+        const float* data = nullptr;
+        bool in_place = false;
+        int depth = 0, out_width = 1, in_width = 1, channels = 0, kernel_w = 1;
+        int stride_h = 1, stride_w = 1;
+
+        const float* row(std::int64_t p) const {
+            if (!in_place) return data + p * depth;
+            const std::int64_t oy = p / out_width, ox = p % out_width;
+            return data + (oy * stride_h * in_width + ox * stride_w) * channels;
+        }
+        int taps() const { return in_place ? depth / channels : 1; }
+        int tap_length() const { return in_place ? channels : depth; }
+        std::ptrdiff_t tap_offset(int t) const {
+            return in_place ? (std::ptrdiff_t{t / kernel_w} * in_width + t % kernel_w) * channels
+                            : 0;
+        }
+    };
+
+    PatchSource patch_source(const TensorView& in, const Shape& out,
+                             std::vector<float>& scratch) const {
+        const detail::AxisGeometry gy = detail::rows_geometry(geometry_, in.shape.height);
+        const detail::AxisGeometry gx = detail::columns_geometry(geometry_, in.shape.width);
+        const bool inside =
+            gy.pad_before == 0 && gx.pad_before == 0 &&
+            (out.height - 1) * geometry_.stride_h + geometry_.kernel_h <= in.shape.height &&
+            (out.width - 1) * geometry_.stride_w + geometry_.kernel_w <= in.shape.width;
+        if (geometry_.pointwise() || !inside) return {patch_rows(in, out, scratch), false, k_};
+        return {in.data,
+                true,
+                k_,
+                out.width,
+                in.shape.width,
+                in.shape.channels,
+                geometry_.kernel_w,
+                geometry_.stride_h,
+                geometry_.stride_w};
+    }
 
     // The patch matrix: the input itself for a 1x1 stride-1 layer, else gathered into scratch.
     const float* patch_rows(const TensorView& in, const Shape& out,
@@ -253,26 +300,27 @@ class PackedConv2D {
 
     template <bool with_residual>
     __attribute__((target("avx512f,avx2,fma"))) void f32_gemm_avx512(
-        const float* rows, std::int64_t pixels, float* out, const Epilogue& epilogue) const {
-        const int depth = k_, panels = panels_;
+        const PatchSource& source, std::int64_t pixels, float* out,
+        const Epilogue& epilogue) const {
+        const int panels = panels_;
         for (std::int64_t p0 = 0; p0 < pixels; p0 += avx512_rows) {
             const int count = int(std::min<std::int64_t>(avx512_rows, pixels - p0));
             const float* a[avx512_rows];
             for (int r = 0; r < avx512_rows; ++r)  // missing rows repeat the last one; not stored
-                a[r] = rows + std::size_t(p0 + std::min(r, count - 1)) * depth;
+                a[r] = source.row(p0 + std::min(r, count - 1));
             int panel = 0;
             for (; panel + 1 < panels; panel += 2)
-                f32_tile_avx512<with_residual, 2>(a, count, panel, p0, out, epilogue);
+                f32_tile_avx512<with_residual, 2>(a, source, count, panel, p0, out, epilogue);
             if (panel < panels)
-                f32_tile_avx512<with_residual, 1>(a, count, panel, p0, out, epilogue);
+                f32_tile_avx512<with_residual, 1>(a, source, count, panel, p0, out, epilogue);
         }
     }
 
     // One tile: `count` pixels (rows `a`) x panels panel .. panel + Vectors - 1.
     template <bool with_residual, int Vectors>
     __attribute__((target("avx512f,avx2,fma"), always_inline)) inline void f32_tile_avx512(
-        const float* const* a, int count, int panel, std::int64_t p0, float* out,
-        const Epilogue& epilogue) const {
+        const float* const* a, const PatchSource& source, int count, int panel, std::int64_t p0,
+        float* out, const Epilogue& epilogue) const {
         const Activation activation = epilogue.activation;
         const float* const residual = epilogue.residual;
         const int depth = k_, outputs = n_;
@@ -287,12 +335,18 @@ class PackedConv2D {
         __m512 acc[avx512_rows][Vectors];
         for (int r = 0; r < avx512_rows; ++r)
             for (int v = 0; v < Vectors; ++v) acc[r][v] = _mm512_loadu_ps(bias + 16 * v);
-        for (int k = 0; k < depth; ++k) {
-            __m512 w[Vectors];
-            for (int v = 0; v < Vectors; ++v) w[v] = _mm512_loadu_ps(b[v] + std::size_t(k) * 16);
-            for (int r = 0; r < avx512_rows; ++r) {
-                const __m512 x = _mm512_set1_ps(a[r][k]);
-                for (int v = 0; v < Vectors; ++v) acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
+        const int taps = source.taps(), tap_length = source.tap_length();
+        for (int t = 0, k = 0; t < taps; ++t) {
+            const std::ptrdiff_t offset = source.tap_offset(t);
+            for (int i = 0; i < tap_length; ++i, ++k) {
+                __m512 w[Vectors];
+                for (int v = 0; v < Vectors; ++v)
+                    w[v] = _mm512_loadu_ps(b[v] + std::size_t(k) * 16);
+                for (int r = 0; r < avx512_rows; ++r) {
+                    const __m512 x = _mm512_set1_ps(a[r][offset + i]);
+                    for (int v = 0; v < Vectors; ++v)
+                        acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
+                }
             }
         }
         float* dst = out + p0 * outputs + std::int64_t{panel} * panel_width;
