@@ -162,24 +162,43 @@ class PackedConv2D {
         }
     };
 
+    // The patch source of the AVX-512 kernel: in place wherever a window is more than one pixel,
+    // from a zero-padded copy of the input where windows cross its border (a copy the input's
+    // size where im2col's would be kernel_h x kernel_w times it).
     PatchSource patch_source(const TensorView& in, const Shape& out,
                              std::vector<float>& scratch) const {
+        if (geometry_.pointwise()) return {in.data, false, k_};
         const detail::AxisGeometry gy = detail::rows_geometry(geometry_, in.shape.height);
         const detail::AxisGeometry gx = detail::columns_geometry(geometry_, in.shape.width);
-        const bool inside =
-            gy.pad_before == 0 && gx.pad_before == 0 &&
-            (out.height - 1) * geometry_.stride_h + geometry_.kernel_h <= in.shape.height &&
-            (out.width - 1) * geometry_.stride_w + geometry_.kernel_w <= in.shape.width;
-        if (geometry_.pointwise() || !inside) return {patch_rows(in, out, scratch), false, k_};
-        return {in.data,
-                true,
-                k_,
-                out.width,
-                in.shape.width,
-                in.shape.channels,
-                geometry_.kernel_w,
-                geometry_.stride_h,
-                geometry_.stride_w};
+        const int C = in.shape.channels;
+        // The rows and columns the windows span, from the first window's top-left.
+        const int height = (out.height - 1) * geometry_.stride_h + geometry_.kernel_h;
+        const int width = (out.width - 1) * geometry_.stride_w + geometry_.kernel_w;
+        PatchSource source{in.data,
+                           true,
+                           k_,
+                           out.width,
+                           in.shape.width,
+                           C,
+                           geometry_.kernel_w,
+                           geometry_.stride_h,
+                           geometry_.stride_w};
+        if (gy.pad_before == 0 && gx.pad_before == 0 && height <= in.shape.height &&
+            width <= in.shape.width)
+            return source;
+        scratch.assign(std::size_t(height) * width * C, 0.0f);
+        for (int y = std::max(0, gy.pad_before);
+             y < std::min(height, in.shape.height + gy.pad_before); ++y) {
+            const int x_first = std::max(0, gx.pad_before);
+            const int x_end = std::min(width, in.shape.width + gx.pad_before);
+            if (x_first >= x_end) continue;
+            std::copy_n(&in.at(y - gy.pad_before, x_first - gx.pad_before, 0),
+                        std::size_t(x_end - x_first) * C,
+                        scratch.data() + (std::size_t(y) * width + x_first) * C);
+        }
+        source.data = scratch.data();
+        source.in_width = width;
+        return source;
     }
 
     // The patch matrix: the input itself for a 1x1 stride-1 layer, else gathered into scratch.
