@@ -10,7 +10,9 @@
 // and twelve FMAs; a last panel of at most 8 channels (24 or 40 outputs) runs a 6 x 8 tile.
 // f32_gemm_6x16_neon does the same on AArch64 with 24 four-float accumulators (of NEON's 32
 // registers), and f32_gemm_avx512 on CPUs with AVX-512 a 12 x 32 tile over two panels (same
-// bits as the AVX2 tile). f32_gemm_6x16_scalar computes the same sums with plain loops (other
+// bits as the AVX2 tile), reading each patch row tap by tap from the input in place (from a
+// zero-padded copy where windows cross the border) where the others gather an im2col matrix
+// kernel_h x kernel_w times the input's size. f32_gemm_6x16_scalar computes the same sums with plain loops (other
 // CPUs, and FER_NO_SIMD builds). The sums start from the bias; on the way out a residual input
 // may be added (a residual connection's add fused into the convolution: the sums never make a
 // round trip through memory) and the activation is applied. Results differ from Conv2D's Eigen

@@ -111,14 +111,14 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_pixel(const Depthwise& l, const TensorV
     }
 }
 
-// Interior output pixels [ox, x_end) of row oy (every tap inside the input; kernel rows [ky_begin,
-// ky_end)) for a K-wide kernel with column stride S, in tiles of eight then four pixels with their
-// sums in registers. Each input pixel of a kernel row is loaded once and multiplied into every
-// output of the tile it reaches, and each weight once per tile row: 13 loads for 24 multiply-adds
-// (3-wide, stride 1) where one load per multiply-add would leave the FMA units waiting on the load
-// ports. Each output still adds its taps row by row, left to right, as the reference does.
-// Channels in blocks of ChannelLanes::width. Returns the first pixel not computed (fewer than four
-// remain).
+// A tile of `Pixels` interior output pixels of one row (every tap inside the input; kernel rows
+// [ky_begin, ky_end)) for a K-wide kernel with column stride S, with their sums in registers. Each
+// input pixel of a kernel row is loaded once and multiplied into every output of the tile it
+// reaches, and each weight once per tile row: 13 loads for 24 multiply-adds (3-wide, stride 1)
+// where one load per multiply-add would leave the FMA units waiting on the load ports. Each output
+// still adds its taps row by row, left to right, as the reference does. Channels in blocks of
+// ChannelLanes::width. `in`: the tile's top-left input pixel on row y0 + ky_begin; `row_step`:
+// floats per input row.
 struct DwconvInteriorLanes {
     template <int K, int S, int Pixels, class Depthwise>
     FER_CHANNEL_LANES_TARGET static void tile(const Depthwise& l, const float* in, float* out,
@@ -149,22 +149,6 @@ struct DwconvInteriorLanes {
 #pragma GCC unroll 8
             for (int p = 0; p < Pixels; ++p) L::store(out + p * C + c, sum[p], activation);
         }
-    }
-
-    template <int K, int S, class Depthwise>
-    FER_CHANNEL_LANES_TARGET static int run(const Depthwise& l, const TensorView& in,
-                                            const MutableTensorView& out, int oy, int ox, int x_end,
-                                            int y0, int ky_begin, int ky_end, int pad_left) {
-        const std::ptrdiff_t row_step = std::ptrdiff_t{in.shape.width} * l.channels;
-        // The tile's top-left input pixel: row y0 + ky_begin (y0 itself may lie above the input).
-        auto first_input = [&](int x) { return &in.at(y0 + ky_begin, x * S - pad_left, 0); };
-        for (; ox + 8 <= x_end; ox += 8)
-            tile<K, S, 8>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
-        if (ox + 4 <= x_end) {
-            tile<K, S, 4>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
-            ox += 4;
-        }
-        return ox;
     }
 };
 
@@ -227,22 +211,6 @@ struct DwconvInteriorAvx512 {
             block<K, S, Pixels, true>(l, in, out, row_step, ky_begin, ky_end, c,
                                       __mmask16((1u << (C - c)) - 1), activation);
     }
-
-    template <int K, int S, class Depthwise>
-    __attribute__((target("avx512f,avx2,fma"))) static int run(
-        const Depthwise& l, const TensorView& in, const MutableTensorView& out, int oy, int ox,
-        int x_end, int y0, int ky_begin, int ky_end, int pad_left) {
-        const std::ptrdiff_t row_step = std::ptrdiff_t{in.shape.width} * l.channels;
-        // The tile's top-left input pixel: row y0 + ky_begin (y0 itself may lie above the input).
-        auto first_input = [&](int x) { return &in.at(y0 + ky_begin, x * S - pad_left, 0); };
-        for (; ox + 8 <= x_end; ox += 8)
-            tile<K, S, 8>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
-        if (ox + 4 <= x_end) {
-            tile<K, S, 4>(l, first_input(ox), &out.at(oy, ox, 0), row_step, ky_begin, ky_end);
-            ox += 4;
-        }
-        return ox;
-    }
 };
 
 // Whether f32_dwconv_vector may run its interior pixels with AVX-512 here.
@@ -255,15 +223,17 @@ inline bool dwconv_avx512_serves(int) {
 }
 #endif
 
-// Every output pixel: the interior ones by `Interior` (DwconvInteriorLanes or its AVX-512
-// twin) for a K-wide kernel with column stride S, those whose window crosses the border (and
-// every pixel where K is 0) by the per-tap checked path. Requires dwconv_vector_serves(l.channels).
+// Every output pixel: the interior ones in tiles of eight, then four, by `Interior`
+// (DwconvInteriorLanes or its AVX-512 twin) for a K-wide kernel with column stride S, the rest
+// (windows crossing the border, the last interior pixels, every pixel where K is 0) by the
+// per-tap checked path. Requires dwconv_vector_serves(l.channels).
 template <int K, int S, class Interior, class Depthwise>
 FER_CHANNEL_LANES_TARGET void f32_dwconv_vector_rows(const Depthwise& l, const TensorView& in,
                                                      const MutableTensorView& out) {
     const AxisGeometry gy = rows_geometry(l, in.shape.height);
     const AxisGeometry gx = columns_geometry(l, in.shape.width);
     const auto [x_begin, x_end] = interior_columns(l, gx, in.shape.width, out.shape.width);
+    const std::ptrdiff_t row_step = std::ptrdiff_t{in.shape.width} * l.channels;
     for (int oy = 0; oy < out.shape.height; ++oy) {
         const int y0 = oy * l.stride_h - gy.pad_before;
         const int ky_begin = std::max(0, -y0), ky_end = std::min(l.kernel_h, in.shape.height - y0);
@@ -271,8 +241,18 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_vector_rows(const Depthwise& l, const T
         if constexpr (K > 0) {
             for (; ox < x_begin; ++ox)
                 f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
-            ox = Interior::template run<K, S>(l, in, out, oy, x_begin, x_end, y0, ky_begin, ky_end,
-                                              gx.pad_before);
+            // A tile's top-left input pixel is on row y0 + ky_begin (y0 may lie above the input).
+            auto first_input = [&](int x) {
+                return &in.at(y0 + ky_begin, x * S - gx.pad_before, 0);
+            };
+            for (; ox + 8 <= x_end; ox += 8)
+                Interior::template tile<K, S, 8>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
+                                                 ky_begin, ky_end);
+            if (ox + 4 <= x_end) {
+                Interior::template tile<K, S, 4>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
+                                                 ky_begin, ky_end);
+                ox += 4;
+            }
         }
         for (; ox < out.shape.width; ++ox)
             f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
