@@ -2,8 +2,9 @@
 //
 // Weights are stored [kernel_h][kernel_w][in_channels][out_channels] (TensorFlow's HWIO), which
 // read as a (kernel_h * kernel_w * in_channels) x out_channels row-major matrix is exactly what
-// the GEMM needs. A 1x1 stride-1 convolution is one GEMM straight over the input; others first
-// gather the input patches (im2col) into the context's buffer. Kernels: fer/nn/kernels/.
+// the GEMM needs. A 1x1 stride-1 convolution is one GEMM straight over the input; for others the
+// AVX-512 packed kernel reads the windows in place and the rest first gather the input patches
+// (im2col) into the context's buffer. Kernels: fer/nn/kernels/.
 #pragma once
 
 #include <Eigen/Core>
