@@ -224,9 +224,9 @@ TEST_CASE(
                         const fer::Conv2D conv =
                             random_conv(kernel, stride, padding,
                                         activations[(cin + kernel + stride) % 3], cin, cout);
-                        // Widths around multiples of the 2-, 3-, 4- and 8-pixel groups, and tiny
+                        // Widths around multiples of the 2- to 12-pixel groups, and tiny
                         // images.
-                        const int h = test::uniform(kernel, 40), w = kernel + test::uniform(0, 20);
+                        const int h = test::uniform(kernel, 40), w = kernel + test::uniform(0, 30);
                         const fer::Tensor in = random_tensor({h, w, cin});
                         fer::Tensor out(conv.output_shape(in.shape()));
                         conv.forward(in, out.mutable_view(), context);
@@ -237,8 +237,11 @@ TEST_CASE(
                         if (fer::detail::conv_direct_avx512_serves(cout)) {
                             // Sixteen outputs a register give the same bits as eight.
                             fer::Tensor narrow(out.shape()), wide(out.shape());
-                            fer::detail::f32_conv_direct(conv, in, narrow.mutable_view(), false);
-                            fer::detail::f32_conv_direct(conv, in, wide.mutable_view(), true);
+                            std::vector<float> scratch;
+                            fer::detail::f32_conv_direct(conv, in, narrow.mutable_view(), scratch,
+                                                         false);
+                            fer::detail::f32_conv_direct(conv, in, wide.mutable_view(), scratch,
+                                                         true);
                             CHECK(
                                 std::equal(wide.data(), wide.data() + wide.size(), narrow.data()));
                             ++avx512_cases;

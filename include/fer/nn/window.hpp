@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../error.hpp"
 #include "../limits.hpp"
@@ -150,6 +151,36 @@ void im2col(const Layer& l, const T* in, const Shape& in_shape, const Shape& o, 
             });
             std::fill(dst + field, dst + row_stride, T(0));
         }
+}
+
+// The input as a kernel that reads windows in place sees it: `data` is the first window's
+// top-left pixel and rows are `width` pixels apart. It is the input itself where the `height` x
+// `width` pixels the windows span from there lie inside it, else a zero-padded copy in `scratch`
+// (windows crossing the border, or a kernel's pixel groups rounded up past the last column).
+struct WindowSource {
+    const float* data = nullptr;
+    int width = 0;
+};
+
+template <class Layer>
+WindowSource window_source(const Layer& l, const TensorView& in, int height, int width,
+                           std::vector<float>& scratch) {
+    const AxisGeometry gy = rows_geometry(l, in.shape.height);
+    const AxisGeometry gx = columns_geometry(l, in.shape.width);
+    if (gy.pad_before == 0 && gx.pad_before == 0 && height <= in.shape.height &&
+        width <= in.shape.width)
+        return {in.data, in.shape.width};
+    const int C = in.shape.channels;
+    scratch.assign(std::size_t(height) * width * C, 0.0f);
+    const int x_first = std::max(0, gx.pad_before);
+    const int x_end = std::min(width, in.shape.width + gx.pad_before);
+    if (x_first < x_end)
+        for (int y = std::max(0, gy.pad_before);
+             y < std::min(height, in.shape.height + gy.pad_before); ++y)
+            std::copy_n(&in.at(y - gy.pad_before, x_first - gx.pad_before, 0),
+                        std::size_t(x_end - x_first) * C,
+                        scratch.data() + (std::size_t(y) * width + x_first) * C);
+    return {scratch.data(), width};
 }
 
 }  // namespace detail

@@ -12,11 +12,11 @@
 // registers), and f32_gemm_avx512 on CPUs with AVX-512 a 12 x 32 tile over two panels (same
 // bits as the AVX2 tile), reading each patch row tap by tap from the input in place (from a
 // zero-padded copy where windows cross the border) where the others gather an im2col matrix
-// kernel_h x kernel_w times the input's size. f32_gemm_6x16_scalar computes the same sums with plain loops (other
-// CPUs, and FER_NO_SIMD builds). The sums start from the bias; on the way out a residual input
-// may be added (a residual connection's add fused into the convolution: the sums never make a
-// round trip through memory) and the activation is applied. Results differ from Conv2D's Eigen
-// path followed by an add by float rounding only.
+// kernel_h x kernel_w times the input's size. f32_gemm_6x16_scalar computes the same sums with
+// plain loops (other CPUs, and FER_NO_SIMD builds). The sums start from the bias; on the way out a
+// residual input may be added (a residual connection's add fused into the convolution: the sums
+// never make a round trip through memory) and the activation is applied. Results differ from
+// Conv2D's Eigen path followed by an add by float rounding only.
 #pragma once
 
 #include <algorithm>
@@ -170,37 +170,20 @@ class PackedConv2D {
     PatchSource patch_source(const TensorView& in, const Shape& out,
                              std::vector<float>& scratch) const {
         if (geometry_.pointwise()) return {in.data, false, k_};
-        const detail::AxisGeometry gy = detail::rows_geometry(geometry_, in.shape.height);
-        const detail::AxisGeometry gx = detail::columns_geometry(geometry_, in.shape.width);
-        const int C = in.shape.channels;
         // The rows and columns the windows span, from the first window's top-left.
         const int height = (out.height - 1) * geometry_.stride_h + geometry_.kernel_h;
         const int width = (out.width - 1) * geometry_.stride_w + geometry_.kernel_w;
-        PatchSource source{in.data,
-                           true,
-                           k_,
-                           out.width,
-                           in.shape.width,
-                           C,
-                           geometry_.kernel_w,
-                           geometry_.stride_h,
-                           geometry_.stride_w};
-        if (gy.pad_before == 0 && gx.pad_before == 0 && height <= in.shape.height &&
-            width <= in.shape.width)
-            return source;
-        scratch.assign(std::size_t(height) * width * C, 0.0f);
-        for (int y = std::max(0, gy.pad_before);
-             y < std::min(height, in.shape.height + gy.pad_before); ++y) {
-            const int x_first = std::max(0, gx.pad_before);
-            const int x_end = std::min(width, in.shape.width + gx.pad_before);
-            if (x_first >= x_end) continue;
-            std::copy_n(&in.at(y - gy.pad_before, x_first - gx.pad_before, 0),
-                        std::size_t(x_end - x_first) * C,
-                        scratch.data() + (std::size_t(y) * width + x_first) * C);
-        }
-        source.data = scratch.data();
-        source.in_width = width;
-        return source;
+        const detail::WindowSource window =
+            detail::window_source(geometry_, in, height, width, scratch);
+        return {window.data,
+                true,
+                k_,
+                out.width,
+                window.width,
+                in.shape.channels,
+                geometry_.kernel_w,
+                geometry_.stride_h,
+                geometry_.stride_w};
     }
 
     // The patch matrix: the input itself for a 1x1 stride-1 layer, else gathered into scratch.

@@ -5,6 +5,12 @@
 // faster. The plain twin is Conv2D's Eigen path, which computes the same sums. Where the CPU has
 // AVX-512, layers of 16 to 32 outputs run f32_conv_direct_avx512: the same walk with 16 outputs
 // a register, the same products in the same order (so the same bits) at up to twice the speed.
+//
+// Both read the windows in place (window_source): from the input, or from a zero-padded copy
+// where windows cross the border or the last pixel group of a row runs past it. Then every
+// pixel group's kernel row is one contiguous run of taps and channels in the input and in the
+// weights ([ky][kx][ci][co]), walked in one loop with no per-tap checks (for BlazeFace's 5x5 over
+// RGB, 15 steps instead of 5 taps of 3); a pixel outside the input adds zero products.
 #pragma once
 
 #include <algorithm>
@@ -14,95 +20,50 @@
 namespace fer::detail {
 
 #if FER_HAS_AVX2
-// Where tap (iy, kx) of each output pixel ox0 + p of a group lies in the input: null where it
-// falls outside, or where the pixel is past the group's `pixels`.
-template <int Pixels, class Conv>
-inline void tap_pixels(const Conv& l, const TensorView& in, const AxisGeometry& gx, int ox0,
-                       int pixels, int iy, int kx, const float* (&x)[Pixels]) {
-    for (int p = 0; p < Pixels; ++p) {
-        const int ix = (ox0 + p) * l.stride_w - gx.pad_before + kx;
-        x[p] = p < pixels && ix >= 0 && ix < in.shape.width ? &in.at(iy, ix, 0) : nullptr;
-    }
-}
-
-// Output pixels `Pixels` at a time along x (independent FMA chains hide the FMA latency),
-// each with Vectors x 8 outputs in registers (Pixels x Vectors <= 9 accumulators). Where every
-// pixel's window lies inside the input's columns, a kernel row's taps and channels are one
-// contiguous run in the input and in the weights ([ky][kx][ci][co]), walked in one loop (for
-// BlazeFace's 5x5 over RGB, 15 steps instead of 5 taps of 3); elsewhere taps outside the input
-// are skipped per pixel. Both walks add the products in the same order. Loops over the
-// accumulators have constant trip counts, so that they stay in registers.
+// Output pixels `Pixels` at a time along x (independent FMA chains hide the FMA latency), each
+// with Vectors x 8 outputs in registers. Loops over the accumulators have
+// constant trip counts, so that they stay in registers; a row's last group computes all Pixels
+// (the padded copy has their windows) and stores its real ones.
 template <int Vectors, int Pixels, class Conv>
-__attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l, const TensorView& in,
+__attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l,
+                                                              const WindowSource& source,
                                                               const MutableTensorView& out) {
-    const AxisGeometry gy = rows_geometry(l, in.shape.height);
-    const AxisGeometry gx = columns_geometry(l, in.shape.width);
-    const int cin = l.in_channels, cout = Vectors * 8;
+    const int cin = l.in_channels, cout = Vectors * 8, run = l.kernel_w * cin;
+    const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * cin;
     for (int oy = 0; oy < out.shape.height; ++oy)
         for (int ox0 = 0; ox0 < out.shape.width; ox0 += Pixels) {
-            const int pixels = std::min(Pixels, out.shape.width - ox0);
             __m256 acc[Pixels][Vectors];
             for (int p = 0; p < Pixels; ++p)
                 for (int v = 0; v < Vectors; ++v)
                     acc[p][v] = _mm256_loadu_ps(l.bias.data() + 8 * v);
-            const int first_x = ox0 * l.stride_w - gx.pad_before;
-            const bool columns_inside =
-                pixels == Pixels && first_x >= 0 &&
-                first_x + (Pixels - 1) * l.stride_w + l.kernel_w <= in.shape.width;
-            const int run = l.kernel_w * cin;
             for (int ky = 0; ky < l.kernel_h; ++ky) {
-                const int iy = oy * l.stride_h - gy.pad_before + ky;
-                if (iy < 0 || iy >= in.shape.height) continue;
-                if (columns_inside) {
-                    const float* w = l.weights.data() + std::size_t(ky) * run * cout;
-                    const float* x = &in.at(iy, first_x, 0);
-                    const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * cin;
-                    // A local copy, so that the sums stay in registers in this loop (GCC keeps
-                    // `acc` in memory, since the border walk below indexes it per pixel).
-                    __m256 sums[Pixels][Vectors];
-                    for (int p = 0; p < Pixels; ++p)
-                        for (int v = 0; v < Vectors; ++v) sums[p][v] = acc[p][v];
-                    for (int j = 0; j < run; ++j, w += cout) {
-                        __m256 wv[Vectors];
-                        for (int v = 0; v < Vectors; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
-                        for (int p = 0; p < Pixels; ++p) {
-                            const __m256 xv = _mm256_broadcast_ss(x + p * step + j);
-                            for (int v = 0; v < Vectors; ++v)
-                                sums[p][v] = _mm256_fmadd_ps(xv, wv[v], sums[p][v]);
-                        }
-                    }
-                    for (int p = 0; p < Pixels; ++p)
-                        for (int v = 0; v < Vectors; ++v) acc[p][v] = sums[p][v];
-                    continue;
-                }
-                for (int kx = 0; kx < l.kernel_w; ++kx) {
-                    const float* w = l.weights.data() +
-                                     (std::size_t(ky) * l.kernel_w + kx) * std::size_t(cin) * cout;
-                    const float* x[Pixels];
-                    tap_pixels(l, in, gx, ox0, pixels, iy, kx, x);
-                    for (int ci = 0; ci < cin; ++ci) {
-                        __m256 wv[Vectors];
+                const float* w = l.weights.data() + std::size_t(ky) * run * cout;
+                const float* x = source.data +
+                                 (std::ptrdiff_t{oy * l.stride_h + ky} * source.width) * cin +
+                                 ox0 * step;
+                // A local copy, so that the sums stay in registers in this loop (GCC keeps
+                // `acc` in memory, since the stores below index it up to a run-time count).
+                __m256 sums[Pixels][Vectors];
+                for (int p = 0; p < Pixels; ++p)
+                    for (int v = 0; v < Vectors; ++v) sums[p][v] = acc[p][v];
+                for (int j = 0; j < run; ++j, w += cout) {
+                    __m256 wv[Vectors];
+                    for (int v = 0; v < Vectors; ++v) wv[v] = _mm256_loadu_ps(w + 8 * v);
+                    for (int p = 0; p < Pixels; ++p) {
+                        const __m256 xv = _mm256_broadcast_ss(x + p * step + j);
                         for (int v = 0; v < Vectors; ++v)
-                            wv[v] = _mm256_loadu_ps(w + ci * cout + 8 * v);
-                        for (int p = 0; p < Pixels; ++p) {
-                            if (!x[p]) continue;
-                            const __m256 xv = _mm256_broadcast_ss(x[p] + ci);
-                            for (int v = 0; v < Vectors; ++v)
-                                acc[p][v] = _mm256_fmadd_ps(xv, wv[v], acc[p][v]);
-                        }
+                            sums[p][v] = _mm256_fmadd_ps(xv, wv[v], sums[p][v]);
                     }
                 }
+                for (int p = 0; p < Pixels; ++p)
+                    for (int v = 0; v < Vectors; ++v) acc[p][v] = sums[p][v];
             }
+            const int pixels = std::min(Pixels, out.shape.width - ox0);
             for (int p = 0; p < Pixels; ++p) {
                 if (p >= pixels) break;
                 float* o = &out.at(oy, ox0 + p, 0);
-                for (int v = 0; v < Vectors; ++v) {
-                    __m256 r = acc[p][v];
-                    if (l.activation != Activation::none) r = _mm256_max_ps(r, _mm256_setzero_ps());
-                    if (l.activation == Activation::relu6)
-                        r = _mm256_min_ps(r, _mm256_set1_ps(6.0f));
-                    _mm256_storeu_ps(o + 8 * v, r);
-                }
+                for (int v = 0; v < Vectors; ++v)
+                    _mm256_storeu_ps(o + 8 * v, activate_avx2(acc[p][v], l.activation));
             }
         }
 }
@@ -112,67 +73,42 @@ __attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l, con
 // shared: a kernel's target attribute cannot depend on its template arguments.
 template <int Vectors, int Pixels, class Conv>
 __attribute__((target("avx512f,avx2,fma"))) void f32_conv_direct_avx512(
-    const Conv& l, const TensorView& in, const MutableTensorView& out) {
-    const AxisGeometry gy = rows_geometry(l, in.shape.height);
-    const AxisGeometry gx = columns_geometry(l, in.shape.width);
-    const int cin = l.in_channels, cout = l.out_channels;
+    const Conv& l, const WindowSource& source, const MutableTensorView& out) {
+    const int cin = l.in_channels, cout = l.out_channels, run = l.kernel_w * cin;
+    const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * cin;
     __mmask16 lanes[Vectors];
     for (int v = 0; v < Vectors; ++v)
         lanes[v] = __mmask16((1u << std::min(16, cout - 16 * v)) - 1u);
     for (int oy = 0; oy < out.shape.height; ++oy)
         for (int ox0 = 0; ox0 < out.shape.width; ox0 += Pixels) {
-            const int pixels = std::min(Pixels, out.shape.width - ox0);
             __m512 acc[Pixels][Vectors];
             for (int p = 0; p < Pixels; ++p)
                 for (int v = 0; v < Vectors; ++v)
                     acc[p][v] = _mm512_maskz_loadu_ps(lanes[v], l.bias.data() + 16 * v);
-            const int first_x = ox0 * l.stride_w - gx.pad_before;
-            const bool columns_inside =
-                pixels == Pixels && first_x >= 0 &&
-                first_x + (Pixels - 1) * l.stride_w + l.kernel_w <= in.shape.width;
-            const int run = l.kernel_w * cin;
             for (int ky = 0; ky < l.kernel_h; ++ky) {
-                const int iy = oy * l.stride_h - gy.pad_before + ky;
-                if (iy < 0 || iy >= in.shape.height) continue;
-                if (columns_inside) {
-                    const float* w = l.weights.data() + std::size_t(ky) * run * cout;
-                    const float* x = &in.at(iy, first_x, 0);
-                    const std::ptrdiff_t step = std::ptrdiff_t{l.stride_w} * cin;
-                    __m512 sums[Pixels][Vectors];  // in registers (see the AVX2 kernel)
-                    for (int p = 0; p < Pixels; ++p)
-                        for (int v = 0; v < Vectors; ++v) sums[p][v] = acc[p][v];
-                    for (int j = 0; j < run; ++j, w += cout) {
-                        __m512 wv[Vectors];
+                const float* w = l.weights.data() + std::size_t(ky) * run * cout;
+                const float* x = source.data +
+                                 (std::ptrdiff_t{oy * l.stride_h + ky} * source.width) * cin +
+                                 ox0 * step;
+                // A local copy, so that the sums stay in registers in this loop (GCC keeps
+                // `acc` in memory, since the stores below index it up to a run-time count).
+                __m512 sums[Pixels][Vectors];
+                for (int p = 0; p < Pixels; ++p)
+                    for (int v = 0; v < Vectors; ++v) sums[p][v] = acc[p][v];
+                for (int j = 0; j < run; ++j, w += cout) {
+                    __m512 wv[Vectors];
+                    for (int v = 0; v < Vectors; ++v)
+                        wv[v] = _mm512_maskz_loadu_ps(lanes[v], w + 16 * v);
+                    for (int p = 0; p < Pixels; ++p) {
+                        const __m512 xv = _mm512_set1_ps(x[p * step + j]);
                         for (int v = 0; v < Vectors; ++v)
-                            wv[v] = _mm512_maskz_loadu_ps(lanes[v], w + 16 * v);
-                        for (int p = 0; p < Pixels; ++p) {
-                            const __m512 xv = _mm512_set1_ps(x[p * step + j]);
-                            for (int v = 0; v < Vectors; ++v)
-                                sums[p][v] = _mm512_fmadd_ps(xv, wv[v], sums[p][v]);
-                        }
-                    }
-                    for (int p = 0; p < Pixels; ++p)
-                        for (int v = 0; v < Vectors; ++v) acc[p][v] = sums[p][v];
-                    continue;
-                }
-                for (int kx = 0; kx < l.kernel_w; ++kx) {
-                    const float* w = l.weights.data() +
-                                     (std::size_t(ky) * l.kernel_w + kx) * std::size_t(cin) * cout;
-                    const float* x[Pixels];
-                    tap_pixels(l, in, gx, ox0, pixels, iy, kx, x);
-                    for (int ci = 0; ci < cin; ++ci) {
-                        __m512 wv[Vectors];
-                        for (int v = 0; v < Vectors; ++v)
-                            wv[v] = _mm512_maskz_loadu_ps(lanes[v], w + ci * cout + 16 * v);
-                        for (int p = 0; p < Pixels; ++p) {
-                            if (!x[p]) continue;
-                            const __m512 xv = _mm512_set1_ps(x[p][ci]);
-                            for (int v = 0; v < Vectors; ++v)
-                                acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
-                        }
+                            sums[p][v] = _mm512_fmadd_ps(xv, wv[v], sums[p][v]);
                     }
                 }
+                for (int p = 0; p < Pixels; ++p)
+                    for (int v = 0; v < Vectors; ++v) acc[p][v] = sums[p][v];
             }
+            const int pixels = std::min(Pixels, out.shape.width - ox0);
             for (int p = 0; p < Pixels; ++p) {
                 if (p >= pixels) break;
                 float* o = &out.at(oy, ox0 + p, 0);
@@ -188,27 +124,42 @@ inline bool conv_direct_avx512_serves(int outputs) {
     return outputs >= 16 && cpu_has_avx512();
 }
 
+// The window source for groups of `pixels` output pixels: every group's windows inside it.
+template <class Conv>
+WindowSource direct_source(const Conv& l, const TensorView& in, const Shape& out, int pixels,
+                           std::vector<float>& scratch) {
+    const int groups = (out.width + pixels - 1) / pixels;
+    const int height = (out.height - 1) * l.stride_h + l.kernel_h;
+    const int width = (groups * pixels - 1) * l.stride_w + l.kernel_w;
+    return window_source(l, in, height, width, scratch);
+}
+
 // The direct convolution of a layer of 8, 16, 24 or 32 outputs; `avx512` (requires
 // conv_direct_avx512_serves(l.out_channels)) runs the AVX-512 kernel, otherwise the AVX2 one.
+// `scratch` takes the zero-padded copy of the input where one is needed. Pixels a group: as many
+// accumulators as the registers hold next to the weights and a broadcast (12 of AVX2's 16, 24
+// of AVX-512's 32).
 template <class Conv>
 void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorView& out,
-                     bool avx512) {
+                     std::vector<float>& scratch, bool avx512) {
     const int n = l.out_channels;
+    auto source = [&](int pixels) { return direct_source(l, in, out.shape, pixels, scratch); };
     if (avx512) {
         FER_ASSERT(conv_direct_avx512_serves(n));
-        if (n == 16) return f32_conv_direct_avx512<1, 8>(l, in, out);
-        return f32_conv_direct_avx512<2, 8>(l, in, out);
+        if (n == 16) return f32_conv_direct_avx512<1, 12>(l, source(12), out);
+        return f32_conv_direct_avx512<2, 8>(l, source(8), out);
     }
-    if (n == 8) return f32_conv_direct_avx2<1, 4>(l, in, out);
-    if (n == 16) return f32_conv_direct_avx2<2, 4>(l, in, out);
-    if (n == 24) return f32_conv_direct_avx2<3, 3>(l, in, out);
-    f32_conv_direct_avx2<4, 2>(l, in, out);
+    if (n == 8) return f32_conv_direct_avx2<1, 12>(l, source(12), out);
+    if (n == 16) return f32_conv_direct_avx2<2, 6>(l, source(6), out);
+    if (n == 24) return f32_conv_direct_avx2<3, 4>(l, source(4), out);
+    f32_conv_direct_avx2<4, 2>(l, source(2), out);
 }
 
 // The same with AVX-512 wherever it serves.
 template <class Conv>
-void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorView& out) {
-    f32_conv_direct(l, in, out, conv_direct_avx512_serves(l.out_channels));
+void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorView& out,
+                     std::vector<float>& scratch) {
+    f32_conv_direct(l, in, out, scratch, conv_direct_avx512_serves(l.out_channels));
 }
 #endif
 

@@ -77,7 +77,7 @@ struct Conv2D : ConvGeometry {
         if (int8 && context.precision == Precision::int8)
             return int8->forward(in, out, context.int8);
 #if FER_HAS_AVX2
-        if (takes_direct_path()) return detail::f32_conv_direct(*this, in, out);
+        if (takes_direct_path()) return detail::f32_conv_direct(*this, in, out, context.patches);
 #endif
         if (packed) return packed->forward(in, out, context.patches);
         forward_eigen(in, out, context.patches);
