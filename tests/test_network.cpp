@@ -72,17 +72,8 @@ fer::Tensor to_tensor(const fer::reference::ReferenceResult& r) {
     return t;
 }
 
-}  // namespace
-
-TEST_CASE("a network's forward pass equals its layers run one by one with the references") {
-    INFO("seed ", test::seed());
-    const fer::Network net = small_network();
-    CHECK(net.output_shape() == fer::Shape{1, 1, 7});
-    const fer::Tensor input = random_input(net.input().shape);
-    fer::Network::Workspace ws;
-    const fer::Tensor& out = net.forward(input, ws);
-
-    // The same graph, node by node, with the plain-loop references.
+// The network's graph run node by node with the plain-loop references: every node's output.
+std::vector<fer::Tensor> reference_outputs(const fer::Network& net, const fer::Tensor& input) {
     std::vector<fer::Tensor> ref;
     const auto& nodes = net.nodes();
     auto in = [&](int i) -> fer::TensorView {
@@ -123,6 +114,22 @@ TEST_CASE("a network's forward pass equals its layers run one by one with the re
             ref.push_back(std::move(t));
         }
     }
+    return ref;
+}
+
+}  // namespace
+
+TEST_CASE("a network's forward pass equals its layers run one by one with the references") {
+    INFO("seed ", test::seed());
+    const fer::Network net = small_network();
+    CHECK(net.output_shape() == fer::Shape{1, 1, 7});
+    const fer::Tensor input = random_input(net.input().shape);
+    fer::Network::Workspace ws;
+    const fer::Tensor& out = net.forward(input, ws);
+
+    // The same graph, node by node, with the plain-loop references.
+    const std::vector<fer::Tensor> ref = reference_outputs(net, input);
+    const auto& nodes = net.nodes();
     for (int i = 0; i < 7; ++i)
         CHECK(out.data()[i] == doctest::Approx(ref.back().data()[i]).epsilon(1e-4));
     // Workspace reuse gives the same answer.
@@ -158,6 +165,89 @@ TEST_CASE("a network's forward pass equals its layers run one by one with the re
     REQUIRE(conv_out.shape() == ref[8].shape());
     for (std::int64_t i = 0; i < conv_out.size(); ++i)
         CHECK(conv_out.data()[i] == doctest::Approx(ref[8].data()[i]).epsilon(1e-4));
+}
+
+TEST_CASE("a dense block's adds run in its convolutions' epilogues, with the same answers") {
+    INFO("seed ", test::seed());
+    fer::Network net;
+    net.set_input({fer::Shape{12, 12, 3}, 1.0f / 255.0f, {0.0f, 0.0f, 0.0f}});
+    auto separable = [&](int source) {
+        fer::DepthwiseConv2D dw;
+        dw.channels = 64;
+        dw.weights = random_values(9 * 64, 0.5f);
+        dw.bias = random_values(64, 0.1f);
+        net.add(dw, {source});
+        // 64 deep: deep enough for an int8 form.
+        net.add(conv(1, 1, 64, 64, fer::Activation::none), {int(net.nodes().size()) - 1});
+        return int(net.nodes().size()) - 1;
+    };
+    const auto relu = fer::AddLayer{fer::Activation::relu};
+    // face-api's dense block: relu(a + b), relu(a + b + c), relu(a + b + c + d).
+    net.add(conv(3, 1, 3, 64, fer::Activation::relu), {-1});  // 0: a
+    const int b = separable(0);                               // 1, 2
+    net.add(relu, {0, b});                                    // 3
+    const int c = separable(3);                               // 4, 5
+    net.add(relu, {b, 0, c});                                 // 6: inputs in any order
+    const int d = separable(6);                               // 7, 8
+    net.add(relu, {0, b, c, d});                              // 9
+    // The same shape of chain, but its second convolution is also read elsewhere: no fusion.
+    const int e = separable(9);                                 // 10, 11
+    net.add(relu, {9, e});                                      // 12
+    const int f = separable(12);                                // 13, 14
+    net.add(relu, {9, e, f});                                   // 15
+    net.add(fer::ActivationLayer{fer::Activation::relu}, {f});  // 16
+    net.add(fer::AddLayer{fer::Activation::none}, {15, 16});    // 17
+    net.add(conv(3, 1, 64, 7, fer::Activation::none), {17});    // 18
+    net.add(fer::GlobalAveragePool{}, {18});                    // 19
+    net.add(fer::SoftmaxLayer{}, {19});                         // 20
+    for (std::size_t n = 0; n < net.nodes().size(); ++n) {
+        const int by = n == 2 ? 3 : n == 5 ? 6 : n == 8 ? 9 : -1;
+        CHECK_MESSAGE(net.computed_by(n) == by, "node ", n);
+    }
+    net.labels = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
+
+    fer::Network::Workspace ws;
+    for (int trial = 0; trial < 3; ++trial) {
+        const fer::Tensor input = random_input(net.input().shape);
+        const std::vector<fer::Tensor> ref = reference_outputs(net, input);
+        int checked = 0;
+        const fer::Tensor& out = net.forward(input, ws, fer::Precision::fp32, [&](std::size_t m) {
+            if (net.computed_by(m) >= 0) return;
+            const fer::Tensor& got = net.node_output(ws, m);
+            REQUIRE(got.shape() == ref[m].shape());
+            double worst = 0;
+            for (std::int64_t i = 0; i < got.size(); ++i)
+                worst = std::max(worst, double(std::abs(got.data()[i] - ref[m].data()[i])) /
+                                            (1.0 + std::abs(ref[m].data()[i])));
+            CHECK_MESSAGE(worst < 1e-4, "node ", m);
+            ++checked;
+        });
+        CHECK(checked == int(net.nodes().size()) - 3);
+        for (int i = 0; i < 7; ++i)
+            CHECK(out.data()[i] == doctest::Approx(ref.back().data()[i]).epsilon(1e-4));
+    }
+
+    // With int8 convolutions the chain runs node by node, in the same buffers: the same bits as
+    // a network whose chain cannot fuse (its first convolution is also an output).
+    const fer::Network quantized =
+        fer::load_network(fer::GgufFile::parse(fer::save_network(net, true), "dense-int8.gguf"));
+    fer::Network unfused = quantized;
+    unfused.set_outputs({20, 2});
+    CHECK(quantized.computed_by(2, fer::Precision::fp32) == 3);
+    CHECK(quantized.computed_by(2, fer::Precision::int8) == -1);
+    CHECK(unfused.computed_by(2, fer::Precision::fp32) == -1);
+    const fer::Tensor input = random_input(net.input().shape);
+    fer::Network::Workspace ws_unfused;
+    for (fer::Precision precision : {fer::Precision::int8, fer::Precision::fp32}) {
+        const std::vector<float> got(quantized.forward(input, ws, precision).data(),
+                                     quantized.forward(input, ws, precision).data() + 7);
+        const fer::Tensor& want = unfused.forward(input, ws_unfused, precision);
+        for (int i = 0; i < 7; ++i)
+            if (precision == fer::Precision::int8)
+                CHECK(got[std::size_t(i)] == want.data()[i]);
+            else
+                CHECK(got[std::size_t(i)] == doctest::Approx(want.data()[i]).epsilon(1e-5));
+    }
 }
 
 TEST_CASE("model files: fp32 round trip is exact, int8 stays close, threads agree") {

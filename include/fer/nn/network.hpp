@@ -6,7 +6,9 @@
 // the outputs of the nodes set_outputs() names. Shapes are inferred and checked once, when the
 // network is built or loaded. A residual add of two inputs, one of them a convolution read by
 // nothing else, runs in that convolution's epilogue (Conv2D::forward_residual): the
-// convolution's output never goes through memory. forward() is const: several threads may run
+// convolution's output never goes through memory. So do the adds of a dense block (face-api's),
+// each adding one more convolution to the inputs of the one before: plan_residual_fusion().
+// forward() is const: several threads may run
 // one network at once, each with its own Workspace, which is allocated on first use and reused,
 // so repeated calls do not allocate. The layer kinds: fer/nn/layers.hpp; model files:
 // fer/model/model_file.hpp.
@@ -14,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <string>
 #include <type_traits>
@@ -151,6 +154,13 @@ class Network {
         return ws.buffers[buffer_of_[n]];
     }
 
+    // The add node whose epilogue computes node n at `precision`, so that n's output never
+    // goes through memory (node_output() does not hold it), or -1.
+    int computed_by(std::size_t n, Precision precision = Precision::fp32) const {
+        const int add = n < fused_into_.size() ? fused_into_[n] : -1;
+        return add >= 0 && runs_fused(std::size_t(add), precision) ? add : -1;
+    }
+
     // The floats of activation memory forward() keeps (the sum of the buffers' largest tensors).
     std::int64_t activation_floats() const {
         std::int64_t total = 0;
@@ -215,21 +225,14 @@ class Network {
             auto source = [&](int i) -> TensorView {
                 return i < 0 ? input : ws.buffers[buffer_of_[std::size_t(i)]].view();
             };
-            if (fused_into_[n] >= 0 && std::get<Conv2D>(node.layer).fuses_residual(precision)) {
+            if (computed_by(n, precision) >= 0) {
                 after_node(n);  // computed by the add that reads it
                 continue;
             }
-            if (const int c = fused_conv_[n]; c >= 0) {
-                const Node& conv_node = nodes_[std::size_t(c)];
-                const Conv2D& conv = std::get<Conv2D>(conv_node.layer);
-                if (conv.fuses_residual(precision)) {
-                    const int residual = node.inputs[0] == c ? node.inputs[1] : node.inputs[0];
-                    conv.forward_residual(source(conv_node.inputs[0]), source(residual),
-                                          out.mutable_view(),
-                                          std::get<AddLayer>(node.layer).activation, ws.context);
-                    after_node(n);
-                    continue;
-                }
+            if (fused_add_[n].conv >= 0 && runs_fused(n, precision)) {
+                run_fused_add(n, out, ws, source);
+                after_node(n);
+                continue;
             }
             std::visit(
                 [&](const auto& layer) {
@@ -251,20 +254,66 @@ class Network {
     NetworkInput input_{Shape{64, 64, 1}, 1.0f / 255.0f, {0.0f}};
     std::vector<Node> nodes_;
     std::vector<int> outputs_;  // empty: the last node
-    // Per node: the convolution node an add computes in its epilogue, and the add node a
-    // convolution is computed by (-1: none).
-    std::vector<int> fused_conv_, fused_into_;
-    // Per node: the workspace buffer its output goes into; per buffer: its largest tensor.
-    std::vector<std::size_t> buffer_of_;
+    // How an add runs in a convolution's epilogue. Adds fuse in chains: a lone residual add is a
+    // chain of one; in a dense block's chain each add is its new convolution plus the running
+    // sum of the chain so far, which the chain keeps before activation in a buffer of its own
+    // (sum_buffer_), updated in place.
+    struct FusedAdd {
+        int conv = -1;           // the convolution whose epilogue computes this add; -1: none
+        int residual = -1;       // the chain's first add: its other input; later ones: -1, the sum
+        bool keeps_sum = false;  // the chain goes on: write the sum, then this add's activation
+        int first = -1;          // the chain's first add
+        int next = -1;           // the chain's next add, or -1
+    };
+    std::vector<FusedAdd> fused_add_;  // per node
+    std::vector<int> fused_into_;      // per node: the add a convolution is computed by, or -1
+    // Per node: the workspace buffer its output goes into (for a chain's first add, also the
+    // buffer of its running sum); per buffer: its largest tensor.
+    std::vector<std::size_t> buffer_of_, sum_buffer_;
     std::vector<std::int64_t> buffer_capacity_;
+
+    // Whether add m's chain runs in epilogues at `precision`: every convolution of it fuses there
+    // (int8 convolutions do not: then the chain's adds and convolutions run as nodes).
+    bool runs_fused(std::size_t m, Precision precision) const {
+        for (int a = fused_add_[m].first; a >= 0; a = fused_add_[std::size_t(a)].next)
+            if (!std::get<Conv2D>(nodes_[std::size_t(fused_add_[std::size_t(a)].conv)].layer)
+                     .fuses_residual(precision))
+                return false;
+        return true;
+    }
+
+    // Add node m in its convolution's epilogue, into `out`.
+    template <class Source>
+    void run_fused_add(std::size_t m, Tensor& out, Workspace& ws, const Source& source) const {
+        const FusedAdd& f = fused_add_[m];
+        const Node& conv_node = nodes_[std::size_t(f.conv)];
+        const Conv2D& conv = std::get<Conv2D>(conv_node.layer);
+        const Activation after = std::get<AddLayer>(nodes_[m].layer).activation;
+        const TensorView in = source(conv_node.inputs[0]);
+        if (f.residual >= 0 && !f.keeps_sum)
+            return conv.forward_residual(in, source(f.residual), out.mutable_view(), after,
+                                         ws.context);
+        Tensor& sum = ws.buffers[sum_buffer_[std::size_t(f.first)]];
+        if (f.residual >= 0) sum.reset(nodes_[m].output);
+        const TensorView residual = f.residual >= 0 ? source(f.residual) : sum.view();
+        if (!f.keeps_sum)
+            return conv.forward_residual(in, residual, out.mutable_view(), after, ws.context);
+        conv.forward_residual(in, residual, sum.mutable_view(), Activation::none, ws.context);
+        detail::activate_all(sum.data(), out.data(), out.size(), after);
+    }
 
     void plan() {
         plan_residual_fusion();
         plan_buffers();
     }
 
-    // Pairs each add of two inputs with an input convolution that nothing else reads (an output
-    // is read by the caller), that has no activation of its own and runs the packed kernel.
+    // Finds the adds that run in a convolution's epilogue. An add of two inputs, one of them a
+    // convolution that nothing else reads (an output is read by the caller), that has no
+    // activation of its own and runs the packed kernel, starts a chain. An add whose inputs are
+    // those of an earlier add plus one such convolution continues that add's chain; the chain's
+    // convolutions may be read by its later adds only, which get them through the running sum.
+    // face-api's dense blocks: relu(a + b), relu(a + b + c), relu(a + b + c + d) with b, c, d
+    // convolutions are three epilogues adding b, then c, then d to the sum.
     void plan_residual_fusion() {
         const std::size_t count = nodes_.size();
         std::vector<int> readers(count, 0);
@@ -272,46 +321,104 @@ class Network {
             for (int i : node.inputs)
                 if (i >= 0) ++readers[std::size_t(i)];
         for (int o : output_nodes()) ++readers[std::size_t(o)];
-        fused_conv_.assign(count, -1);
+        fused_add_.assign(count, FusedAdd{});
         fused_into_.assign(count, -1);
+        auto is_add = [&](std::size_t m) {
+            return std::holds_alternative<AddLayer>(nodes_[m].layer);
+        };
+        auto sorted_inputs = [&](std::size_t m) {
+            std::vector<int> v = nodes_[m].inputs;
+            std::sort(v.begin(), v.end());
+            return v;
+        };
+        auto fusable_conv = [&](int c) {
+            if (c < 0) return false;
+            const auto* conv = std::get_if<Conv2D>(&nodes_[std::size_t(c)].layer);
+            return conv != nullptr && conv->fuses_residual(Precision::fp32);
+        };
+        // Each add with an earlier add whose inputs are all of its own but one: the nearest such
+        // add, if no other add continues it already, and the one new input.
+        std::vector<int> previous(count, -1), next(count, -1), added(count, -1);
         for (std::size_t m = 0; m < count; ++m) {
-            const Node& node = nodes_[m];
-            if (!std::holds_alternative<AddLayer>(node.layer) || node.inputs.size() != 2 ||
-                node.inputs[0] == node.inputs[1])
-                continue;
-            for (int c : node.inputs) {
-                if (c < 0 || readers[std::size_t(c)] != 1) continue;
-                const auto* conv = std::get_if<Conv2D>(&nodes_[std::size_t(c)].layer);
-                if (conv == nullptr || !conv->fuses_residual(Precision::fp32)) continue;
-                fused_conv_[m] = c;
-                fused_into_[std::size_t(c)] = int(m);
+            if (!is_add(m) || nodes_[m].inputs.size() < 3) continue;
+            const std::vector<int> mine = sorted_inputs(m);
+            for (std::size_t b = m; b-- > 0;) {
+                if (!is_add(b) || next[b] >= 0 || nodes_[b].inputs.size() + 1 != mine.size())
+                    continue;
+                const std::vector<int> theirs = sorted_inputs(b);
+                if (!std::includes(mine.begin(), mine.end(), theirs.begin(), theirs.end()))
+                    continue;
+                std::vector<int> rest;
+                std::set_difference(mine.begin(), mine.end(), theirs.begin(), theirs.end(),
+                                    std::back_inserter(rest));
+                previous[m] = int(b);
+                next[b] = int(m);
+                added[m] = rest[0];
                 break;
+            }
+        }
+        for (std::size_t s = 0; s < count; ++s) {
+            if (!is_add(s) || previous[s] >= 0 || nodes_[s].inputs.size() != 2 ||
+                nodes_[s].inputs[0] == nodes_[s].inputs[1])
+                continue;
+            std::vector<int> chain{int(s)};
+            for (int a = next[s]; a >= 0; a = next[std::size_t(a)]) chain.push_back(a);
+            // The longest start of the chain whose every convolution is read by the chain's
+            // adds from its own on, within that start, and by nothing else.
+            auto fused_length = [&](int first_conv) {
+                for (std::size_t length = chain.size(); length > 0; --length) {
+                    bool fits = true;
+                    for (std::size_t j = 0; j < length && fits; ++j) {
+                        const int c = j == 0 ? first_conv : added[std::size_t(chain[j])];
+                        fits = fusable_conv(c) && readers[std::size_t(c)] == int(length - j);
+                    }
+                    if (fits) return length;
+                }
+                return std::size_t{0};
+            };
+            const int a = nodes_[s].inputs[0], b = nodes_[s].inputs[1];
+            const std::size_t with_a = fused_length(a), with_b = fused_length(b);
+            const std::size_t length = std::max(with_a, with_b);
+            if (length == 0) continue;
+            const int first_conv = with_a >= with_b ? a : b;
+            for (std::size_t j = 0; j < length; ++j) {
+                const std::size_t m = std::size_t(chain[j]);
+                FusedAdd& f = fused_add_[m];
+                f.conv = j == 0 ? first_conv : added[m];
+                f.residual = j == 0 ? (first_conv == a ? b : a) : -1;
+                f.keeps_sum = j + 1 < length;
+                f.first = int(s);
+                f.next = f.keeps_sum ? chain[j + 1] : -1;
+                fused_into_[std::size_t(f.conv)] = int(m);
             }
         }
     }
 
-    // Gives each node's output a buffer no live tensor holds: live from the node until its last
-    // reader (a fused add reads its convolution's input too), outputs until the end. Of the free
-    // buffers, the smallest that fits, else the largest (it grows), else a new one. A plain
-    // chain needs two buffers instead of one per node.
+    // Gives each node's output, and each chain's running sum, a buffer no live tensor holds:
+    // live from the node until its last reader (a fused add reads its convolution's input too),
+    // outputs until the end, a sum until the chain's last add. Of the free buffers, the smallest
+    // that fits, else the largest (it grows), else a new one. A plain chain needs two buffers
+    // instead of one per node. The plan holds whether or not a chain runs fused (int8).
     void plan_buffers() {
         const std::size_t count = nodes_.size();
-        std::vector<std::size_t> last_read(count);
+        std::vector<std::size_t> last_read(count), sum_last_read(count, 0);
         for (std::size_t n = 0; n < count; ++n) last_read[n] = n;
         auto read_by = [&](int i, std::size_t reader) {
             if (i >= 0) last_read[std::size_t(i)] = std::max(last_read[std::size_t(i)], reader);
         };
         for (std::size_t m = 0; m < count; ++m) {
             for (int i : nodes_[m].inputs) read_by(i, m);
-            if (fused_conv_[m] >= 0)
-                for (int i : nodes_[std::size_t(fused_conv_[m])].inputs) read_by(i, m);
+            const FusedAdd& f = fused_add_[m];
+            if (f.conv < 0) continue;
+            for (int i : nodes_[std::size_t(f.conv)].inputs) read_by(i, m);
+            if (f.residual < 0) sum_last_read[std::size_t(f.first)] = m;
         }
         for (int o : output_nodes()) last_read[std::size_t(o)] = count;
         buffer_of_.assign(count, 0);
+        sum_buffer_.assign(count, 0);
         buffer_capacity_.clear();
         std::vector<std::size_t> busy_until;  // per buffer: its tensor's last reader
-        for (std::size_t n = 0; n < count; ++n) {
-            const std::int64_t need = nodes_[n].output.size();
+        auto allocate = [&](std::size_t n, std::int64_t need, std::size_t until) {
             std::size_t chosen = busy_until.size();
             for (std::size_t b = 0; b < busy_until.size(); ++b) {
                 if (busy_until[b] >= n) continue;
@@ -328,9 +435,14 @@ class Network {
                 busy_until.push_back(0);
                 buffer_capacity_.push_back(0);
             }
-            buffer_of_[n] = chosen;
-            busy_until[chosen] = last_read[n];
+            busy_until[chosen] = until;
             buffer_capacity_[chosen] = std::max(buffer_capacity_[chosen], need);
+            return chosen;
+        };
+        for (std::size_t n = 0; n < count; ++n) {
+            buffer_of_[n] = allocate(n, nodes_[n].output.size(), last_read[n]);
+            if (fused_add_[n].keeps_sum && fused_add_[n].residual >= 0)
+                sum_buffer_[n] = allocate(n, nodes_[n].output.size(), sum_last_read[n]);
         }
     }
 

@@ -95,7 +95,8 @@ class PackedConv2D {
     }
 
     // The convolution with `epilogue` in place of its activation. Requires: as above, and a
-    // residual of out.shape.size() floats not overlapping out.
+    // residual of out.shape.size() floats that is either out itself (each sum's residual is read
+    // before the sum is written over it: a running sum updated in place) or apart from it.
     void forward(const TensorView& in, const MutableTensorView& out, std::vector<float>& scratch,
                  const Epilogue& epilogue) const {
         forward(in, out, scratch, epilogue, best_kernel());

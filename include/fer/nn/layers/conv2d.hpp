@@ -89,8 +89,9 @@ struct Conv2D : ConvGeometry {
         return packed && activation == Activation::none && !(int8 && precision == Precision::int8);
     }
 
-    // activation(this convolution + residual), the residual of the output's shape: a residual
-    // connection's add computed in the convolution's epilogue. Requires: fuses_residual().
+    // activation(this convolution + residual), the residual of the output's shape (out itself,
+    // or apart from it): a residual connection's add computed in the convolution's epilogue.
+    // Requires: fuses_residual().
     void forward_residual(const TensorView& in, const TensorView& residual,
                           const MutableTensorView& out, Activation after,
                           LayerContext& context) const {
