@@ -4,8 +4,8 @@
 // channels (the compiler vectorizes it); the portable kernel and the reference for the vector
 // one. f32_dwconv_vector: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON; for
 // the interior pixels, where the CPU has AVX-512, 16 in its registers, the last block masked),
-// eight or four output pixels of a row at a time with their sums in registers, each input pixel
-// loaded once for every output it reaches; pixels whose window crosses the border take the
+// eight, four, two or one output pixels of a row at a time with their sums in registers, each input
+// pixel loaded once for every output it reaches; pixels whose window crosses the border take the
 // per-tap checked path. Requires channels a multiple of the (AVX2 or NEON) block.
 #pragma once
 
@@ -223,10 +223,10 @@ inline bool dwconv_avx512_serves(int) {
 }
 #endif
 
-// Every output pixel: the interior ones in tiles of eight, then four, by `Interior`
+// Every output pixel: the interior ones in tiles of eight, then four, two and one, by `Interior`
 // (DwconvInteriorLanes or its AVX-512 twin) for a K-wide kernel with column stride S, the rest
-// (windows crossing the border, the last interior pixels, every pixel where K is 0) by the
-// per-tap checked path. Requires dwconv_vector_serves(l.channels).
+// (windows crossing the border, every pixel where K is 0) by the per-tap checked path. Requires
+// dwconv_vector_serves(l.channels).
 template <int K, int S, class Interior, class Depthwise>
 FER_CHANNEL_LANES_TARGET void f32_dwconv_vector_rows(const Depthwise& l, const TensorView& in,
                                                      const MutableTensorView& out) {
@@ -252,6 +252,16 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_vector_rows(const Depthwise& l, const T
                 Interior::template tile<K, S, 4>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
                                                  ky_begin, ky_end);
                 ox += 4;
+            }
+            if (ox + 2 <= x_end) {
+                Interior::template tile<K, S, 2>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
+                                                 ky_begin, ky_end);
+                ox += 2;
+            }
+            if (ox < x_end) {
+                Interior::template tile<K, S, 1>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
+                                                 ky_begin, ky_end);
+                ++ox;
             }
         }
         for (; ox < out.shape.width; ++ox)
