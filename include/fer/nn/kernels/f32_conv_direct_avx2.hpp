@@ -42,7 +42,8 @@ __attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l,
                                  (std::ptrdiff_t{oy * l.stride_h + ky} * source.width) * cin +
                                  ox0 * step;
                 // A local copy, so that the sums stay in registers in this loop (GCC keeps
-                // `acc` in memory, since the stores below index it up to a run-time count).
+                // `acc` in memory, since the stores below index it up to a run-time count; with
+                // AVX2's 16 registers, whatever the store loop's form).
                 __m256 sums[Pixels][Vectors];
                 for (int p = 0; p < Pixels; ++p)
                     for (int v = 0; v < Vectors; ++v) sums[p][v] = acc[p][v];
@@ -90,11 +91,6 @@ __attribute__((target("avx512f,avx2,fma"))) void f32_conv_direct_avx512(
                 const float* x = source.data +
                                  (std::ptrdiff_t{oy * l.stride_h + ky} * source.width) * cin +
                                  ox0 * step;
-                // A local copy, so that the sums stay in registers in this loop (GCC keeps
-                // `acc` in memory, since the stores below index it up to a run-time count).
-                __m512 sums[Pixels][Vectors];
-                for (int p = 0; p < Pixels; ++p)
-                    for (int v = 0; v < Vectors; ++v) sums[p][v] = acc[p][v];
                 for (int j = 0; j < run; ++j, w += cout) {
                     __m512 wv[Vectors];
                     for (int v = 0; v < Vectors; ++v)
@@ -102,15 +98,15 @@ __attribute__((target("avx512f,avx2,fma"))) void f32_conv_direct_avx512(
                     for (int p = 0; p < Pixels; ++p) {
                         const __m512 xv = _mm512_set1_ps(x[p * step + j]);
                         for (int v = 0; v < Vectors; ++v)
-                            sums[p][v] = _mm512_fmadd_ps(xv, wv[v], sums[p][v]);
+                            acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
                     }
                 }
-                for (int p = 0; p < Pixels; ++p)
-                    for (int v = 0; v < Vectors; ++v) acc[p][v] = sums[p][v];
             }
             const int pixels = std::min(Pixels, out.shape.width - ox0);
+            // A constant trip count with a condition, not a break at the pixel count: GCC then
+            // keeps `acc` in AVX-512's 32 registers through the kernel rows, with no copy.
             for (int p = 0; p < Pixels; ++p) {
-                if (p >= pixels) break;
+                if (p >= pixels) continue;
                 float* o = &out.at(oy, ox0 + p, 0);
                 for (int v = 0; v < Vectors; ++v)
                     _mm512_mask_storeu_ps(o + 16 * v, lanes[v],
