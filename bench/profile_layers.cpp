@@ -71,19 +71,22 @@ void profile(const std::string& path, fer::Precision precision, int runs) {
 
     std::printf("%s (%s), median of %d runs: %.3f ms\n", path.c_str(),
                 precision == fer::Precision::int8 ? "int8" : "fp32", runs, bench::median(totals));
-    std::printf("%5s  %-16s %-12s %9s %9s %6s\n", "node", "kind", "output", "kMAC", "us", "%");
+    std::printf("%5s  %-18s %-12s %9s %9s %6s\n", "node", "kind", "output", "kMAC", "us", "%");
     std::vector<double> medians(count);
     double sum = 0;
     for (std::size_t n = 0; n < count; ++n) sum += medians[n] = bench::median(times[n]);
     std::map<std::string, double> by_kind;
     for (std::size_t n = 0; n < count; ++n) {
         const fer::Network::Node& node = net.nodes()[n];
-        const std::string kind = kind_of(node);
+        std::string kind = kind_of(node);
+        // An add computing a convolution in its epilogue takes that convolution's time too.
+        for (std::size_t c = 0; c < count; ++c)
+            if (net.computed_by(c, precision) == int(n)) kind = kind_of(net.nodes()[c]) + "+add";
         by_kind[kind] += medians[n];
         const fer::Shape s = node.output;
         const std::string shape = std::to_string(s.height) + "x" + std::to_string(s.width) + "x" +
                                   std::to_string(s.channels);
-        std::printf("%5zu  %-16s %-12s %9.1f %9.1f %6.1f\n", n, kind.c_str(), shape.c_str(),
+        std::printf("%5zu  %-18s %-12s %9.1f %9.1f %6.1f\n", n, kind.c_str(), shape.c_str(),
                     node_macs(node) * 1e-3, medians[n], 100 * medians[n] / sum);
     }
     std::printf("by kind:");

@@ -33,6 +33,8 @@ def cpu_description():
     machine = platform.machine()
     if machine == "x86_64":
         kernels = "AVX2+FMA" if {"avx2", "fma"} <= flags else "plain C++ (no AVX2+FMA)"
+        if {"avx2", "fma", "avx512f"} <= flags:
+            kernels += ", AVX-512 (fp32 GEMM, depthwise, first layers)"
     elif machine == "aarch64":
         kernels = "NEON" + (", int8 dot product (SDOT)" if "asimddp" in flags else
                             ", no dot product (int8: plain kernel)")
