@@ -290,14 +290,13 @@ class Network {
         const Conv2D& conv = std::get<Conv2D>(conv_node.layer);
         const Activation after = std::get<AddLayer>(nodes_[m].layer).activation;
         const TensorView in = source(conv_node.inputs[0]);
-        if (f.residual >= 0 && !f.keeps_sum)
-            return conv.forward_residual(in, source(f.residual), out.mutable_view(), after,
-                                         ws.context);
-        Tensor& sum = ws.buffers[sum_buffer_[std::size_t(f.first)]];
-        if (f.residual >= 0) sum.reset(nodes_[m].output);
-        const TensorView residual = f.residual >= 0 ? source(f.residual) : sum.view();
+        const TensorView residual = f.residual >= 0
+                                        ? source(f.residual)
+                                        : ws.buffers[sum_buffer_[std::size_t(f.first)]].view();
         if (!f.keeps_sum)
             return conv.forward_residual(in, residual, out.mutable_view(), after, ws.context);
+        Tensor& sum = ws.buffers[sum_buffer_[std::size_t(f.first)]];
+        sum.reset(nodes_[m].output);  // the chain's shape; the running sum stays in place
         conv.forward_residual(in, residual, sum.mutable_view(), Activation::none, ws.context);
         detail::activate_all(sum.data(), out.data(), out.size(), after);
     }
@@ -338,7 +337,7 @@ class Network {
         };
         // Each add with an earlier add whose inputs are all of its own but one: the nearest such
         // add, if no other add continues it already, and the one new input.
-        std::vector<int> previous(count, -1), next(count, -1), added(count, -1);
+        std::vector<int> next(count, -1), added(count, -1);
         for (std::size_t m = 0; m < count; ++m) {
             if (!is_add(m) || nodes_[m].inputs.size() < 3) continue;
             const std::vector<int> mine = sorted_inputs(m);
@@ -351,14 +350,13 @@ class Network {
                 std::vector<int> rest;
                 std::set_difference(mine.begin(), mine.end(), theirs.begin(), theirs.end(),
                                     std::back_inserter(rest));
-                previous[m] = int(b);
                 next[b] = int(m);
                 added[m] = rest[0];
                 break;
             }
         }
         for (std::size_t s = 0; s < count; ++s) {
-            if (!is_add(s) || previous[s] >= 0 || nodes_[s].inputs.size() != 2 ||
+            if (!is_add(s) || nodes_[s].inputs.size() != 2 ||
                 nodes_[s].inputs[0] == nodes_[s].inputs[1])
                 continue;
             std::vector<int> chain{int(s)};

@@ -170,16 +170,23 @@ WindowSource window_source(const Layer& l, const TensorView& in, int height, int
     if (gy.pad_before == 0 && gx.pad_before == 0 && height <= in.shape.height &&
         width <= in.shape.width)
         return {in.data, in.shape.width};
-    const int C = in.shape.channels;
-    scratch.assign(std::size_t(height) * width * C, 0.0f);
-    const int x_first = std::max(0, gx.pad_before);
-    const int x_end = std::min(width, in.shape.width + gx.pad_before);
-    if (x_first < x_end)
-        for (int y = std::max(0, gy.pad_before);
-             y < std::min(height, in.shape.height + gy.pad_before); ++y)
-            std::copy_n(&in.at(y - gy.pad_before, x_first - gx.pad_before, 0),
-                        std::size_t(x_end - x_first) * C,
-                        scratch.data() + (std::size_t(y) * width + x_first) * C);
+    // Each float written once: rows outside the input zero, the others zero around a copy.
+    const std::size_t C = std::size_t(in.shape.channels), row = std::size_t(width) * C;
+    scratch.resize(std::size_t(height) * row);
+    const int x_first = std::min(width, std::max(0, gx.pad_before));
+    const int x_end = std::max(x_first, std::min(width, in.shape.width + gx.pad_before));
+    for (int y = 0; y < height; ++y) {
+        float* dst = scratch.data() + std::size_t(y) * row;
+        const int iy = y - gy.pad_before;
+        if (iy < 0 || iy >= in.shape.height || x_first == x_end) {
+            std::fill(dst, dst + row, 0.0f);
+            continue;
+        }
+        std::fill(dst, dst + std::size_t(x_first) * C, 0.0f);
+        std::copy_n(&in.at(iy, x_first - gx.pad_before, 0), std::size_t(x_end - x_first) * C,
+                    dst + std::size_t(x_first) * C);
+        std::fill(dst + std::size_t(x_end) * C, dst + row, 0.0f);
+    }
     return {scratch.data(), width};
 }
 

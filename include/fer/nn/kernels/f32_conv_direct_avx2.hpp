@@ -21,9 +21,9 @@ namespace fer::detail {
 
 #if FER_HAS_AVX2
 // Output pixels `Pixels` at a time along x (independent FMA chains hide the FMA latency), each
-// with Vectors x 8 outputs in registers. Loops over the accumulators have
-// constant trip counts, so that they stay in registers; a row's last group computes all Pixels
-// (the padded copy has their windows) and stores its real ones.
+// with Vectors x 8 outputs in registers. Loops over the accumulators have constant trip counts,
+// so that they stay in registers; a row's last group computes all Pixels (the padded copy has
+// their windows) and stores its real ones.
 template <int Vectors, int Pixels, class Conv>
 __attribute__((target("avx2,fma"))) void f32_conv_direct_avx2(const Conv& l,
                                                               const WindowSource& source,
@@ -132,9 +132,9 @@ WindowSource direct_source(const Conv& l, const TensorView& in, const Shape& out
 
 // The direct convolution of a layer of 8, 16, 24 or 32 outputs; `avx512` (requires
 // conv_direct_avx512_serves(l.out_channels)) runs the AVX-512 kernel, otherwise the AVX2 one.
-// `scratch` takes the zero-padded copy of the input where one is needed. Pixels a group: as many
-// accumulators as the registers hold next to the weights and a broadcast (12 of AVX2's 16, 24
-// of AVX-512's 32).
+// `scratch` takes the zero-padded copy of the input where one is needed. Pixels a group: 12
+// accumulators where AVX2's 16 registers hold them next to the weights and a broadcast (8 for 32
+// outputs); with AVX-512, 12 for 16 outputs and 16 for 24-32 (24 measured slower).
 template <class Conv>
 void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorView& out,
                      std::vector<float>& scratch, bool avx512) {
