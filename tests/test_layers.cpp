@@ -217,7 +217,7 @@ TEST_CASE(
     fer::LayerContext context;
     int avx512_cases = 0;
     for (int cout : {8, 16, 24, 32})
-        for (int cin : {1, 3, 7, 13, 16})
+        for (int cin : {1, 3, 7, 8, 13, 16})
             for (int kernel : {3, 5})
                 for (int stride : {1, 2})
                     for (fer::Padding padding : paddings) {
