@@ -3,10 +3,11 @@
 // f32_dwconv_scalar: for each output pixel and kernel tap, a multiply-add across the contiguous
 // channels (the compiler vectorizes it); the portable kernel and the reference for the vector
 // one. f32_dwconv_vector: channels in vector blocks (ChannelLanes: 8 with AVX2, 4 with NEON; for
-// the interior pixels, where the CPU has AVX-512, 16 in its registers, the last block masked),
-// eight, four, two or one output pixels of a row at a time with their sums in registers, each input
-// pixel loaded once for every output it reaches; pixels whose window crosses the border take the
-// per-tap checked path. Requires channels a multiple of the (AVX2 or NEON) block.
+// the interior pixels, where the CPU has AVX-512, 16 in its registers, the last block masked,
+// with the block's weights held in registers across the row), eight, four, two or one output
+// pixels of a row at a time with their sums in registers, each input pixel loaded once for every
+// output it reaches; pixels whose window crosses the border take the per-tap checked path. Requires
+// channels a multiple of the (AVX2 or NEON) block.
 #pragma once
 
 #include <algorithm>
@@ -150,66 +151,124 @@ struct DwconvInteriorLanes {
             for (int p = 0; p < Pixels; ++p) L::store(out + p * C + c, sum[p], activation);
         }
     }
+    // `count` interior pixels of one output row, tiles of eight, then four, two and one.
+    template <int K, int S, class Depthwise>
+    FER_CHANNEL_LANES_TARGET static void row(const Depthwise& l, const float* in, float* out,
+                                             std::ptrdiff_t row_step, int ky_begin, int ky_end,
+                                             int count) {
+        const int C = l.channels;
+        int p = 0;
+        for (; p + 8 <= count; p += 8)
+            tile<K, S, 8>(l, in + p * S * C, out + p * C, row_step, ky_begin, ky_end);
+        if (p + 4 <= count) {
+            tile<K, S, 4>(l, in + p * S * C, out + p * C, row_step, ky_begin, ky_end);
+            p += 4;
+        }
+        if (p + 2 <= count) {
+            tile<K, S, 2>(l, in + p * S * C, out + p * C, row_step, ky_begin, ky_end);
+            p += 2;
+        }
+        if (p < count) tile<K, S, 1>(l, in + p * S * C, out + p * C, row_step, ky_begin, ky_end);
+    }
 };
 
 #if FER_HAS_AVX2
-// DwconvInteriorLanes with sixteen-channel blocks in AVX-512 registers (the last one masked
-// where the channels are an odd multiple of 8), each lane doing what an AVX2 lane does in the same
-// order (so the outputs are the same bits). Written out again rather than shared: a kernel's
-// target attribute cannot depend on its template arguments. Requires channels a multiple of 8 and
-// cpu_has_avx512().
+// The interior pixels of a row with sixteen-channel blocks in AVX-512 registers (the last one
+// masked where the channels are an odd multiple of 8), each lane doing what an AVX2 lane does in
+// the same order (so the outputs are the same bits). One call per output row and channel block:
+// the block's weights are loaded once and stay in registers across the row's tiles (9 for a 3x3
+// kernel, beside 8 sums: 17 of 32 registers), where a call per tile spent as much on setting up
+// and reloading them as on its 72 multiply-adds. Written out again rather than shared with
+// DwconvInteriorLanes: a kernel's target attribute cannot depend on its template arguments.
+// Requires channels a multiple of 8 and cpu_has_avx512().
 struct DwconvInteriorAvx512 {
-    // Channels [c, c + 16) of the tile; `Masked`: only the lanes in `lanes` (the last channels).
-    template <int K, int S, int Pixels, bool Masked, class Depthwise>
-    __attribute__((target("avx512f,avx2,fma"))) static void block(
-        const Depthwise& l, const float* in, float* out, std::ptrdiff_t row_step, int ky_begin,
-        int ky_end, int c, __mmask16 lanes, Activation activation) {
+    // Sixteen floats, or only the lanes in `lanes` (zero elsewhere). Not a lambda: a lambda does
+    // not take its enclosing function's target, and would not compile without -mavx512f.
+    template <bool Masked>
+    __attribute__((target("avx512f"), always_inline)) static inline __m512 load(const float* p,
+                                                                                __mmask16 lanes) {
+        return Masked ? _mm512_maskz_loadu_ps(lanes, p) : _mm512_loadu_ps(p);
+    }
+
+    // `Pixels` outputs from `in` (their first window's top-left input pixel) to `out`, kernel rows
+    // [ky_begin, ky_end) of the weights `w` ([ky][kx]).
+    template <int K, int S, int Pixels, bool Masked>
+    __attribute__((target("avx512f,avx2,fma"), always_inline)) static inline void tile(
+        const __m512* w, __m512 bias, const float* in, float* out, std::ptrdiff_t row_step,
+        int channels, int ky_begin, int ky_end, __mmask16 lanes, Activation activation) {
         constexpr int span = (Pixels - 1) * S + K;
-        const int C = l.channels;
-        auto load = [lanes](const float* p) {
-            return Masked ? _mm512_maskz_loadu_ps(lanes, p) : _mm512_loadu_ps(p);
-        };
         __m512 sum[Pixels];
 #pragma GCC unroll 8
-        for (int p = 0; p < Pixels; ++p) sum[p] = load(l.bias.data() + c);
+        for (int p = 0; p < Pixels; ++p) sum[p] = bias;
+#pragma GCC unroll 5
         for (int ky = ky_begin; ky < ky_end; ++ky) {
-            const float* row = in + (ky - ky_begin) * row_step + c;
-            __m512 w[K];
-#pragma GCC unroll 8
-            for (int kx = 0; kx < K; ++kx) w[kx] = load(l.weights.data() + (ky * K + kx) * C + c);
+            const float* row = in + (ky - ky_begin) * row_step;
 #pragma GCC unroll 32
             for (int j = 0; j < span; ++j) {
-                const __m512 x = load(row + j * C);
+                const __m512 x = load<Masked>(row + j * channels, lanes);
 #pragma GCC unroll 8
                 for (int kx = 0; kx < K; ++kx)
                     if (j >= kx && (j - kx) % S == 0 && (j - kx) / S < Pixels)
-                        sum[(j - kx) / S] = _mm512_fmadd_ps(x, w[kx], sum[(j - kx) / S]);
+                        sum[(j - kx) / S] = _mm512_fmadd_ps(x, w[ky * K + kx], sum[(j - kx) / S]);
             }
         }
 #pragma GCC unroll 8
         for (int p = 0; p < Pixels; ++p) {
             const __m512 v = activate_avx512(sum[p], activation);
             if (Masked)
-                _mm512_mask_storeu_ps(out + p * C + c, lanes, v);
+                _mm512_mask_storeu_ps(out + p * channels, lanes, v);
             else
-                _mm512_storeu_ps(out + p * C + c, v);
+                _mm512_storeu_ps(out + p * channels, v);
         }
     }
 
-    template <int K, int S, int Pixels, class Depthwise>
-    __attribute__((target("avx512f,avx2,fma"))) static void tile(const Depthwise& l,
-                                                                 const float* in, float* out,
-                                                                 std::ptrdiff_t row_step,
-                                                                 int ky_begin, int ky_end) {
+    // Channels [c, c + 16) of `count` pixels: tiles of eight, then four, two and one.
+    template <int K, int S, bool Masked, class Depthwise>
+    __attribute__((target("avx512f,avx2,fma"))) static void block(
+        const Depthwise& l, const float* in, float* out, std::ptrdiff_t row_step, int ky_begin,
+        int ky_end, int count, int c, __mmask16 lanes, Activation activation) {
+        const int C = l.channels;
+        __m512 w[K * K];
+#pragma GCC unroll 25
+        for (int t = 0; t < K * K; ++t) w[t] = load<Masked>(l.weights.data() + t * C + c, lanes);
+        const __m512 bias = load<Masked>(l.bias.data() + c, lanes);
+        in += c;
+        out += c;
+        int p = 0;
+        for (; p + 8 <= count; p += 8)
+            tile<K, S, 8, Masked>(w, bias, in + p * S * C, out + p * C, row_step, C, ky_begin,
+                                  ky_end, lanes, activation);
+        if (p + 4 <= count) {
+            tile<K, S, 4, Masked>(w, bias, in + p * S * C, out + p * C, row_step, C, ky_begin,
+                                  ky_end, lanes, activation);
+            p += 4;
+        }
+        if (p + 2 <= count) {
+            tile<K, S, 2, Masked>(w, bias, in + p * S * C, out + p * C, row_step, C, ky_begin,
+                                  ky_end, lanes, activation);
+            p += 2;
+        }
+        if (p < count)
+            tile<K, S, 1, Masked>(w, bias, in + p * S * C, out + p * C, row_step, C, ky_begin,
+                                  ky_end, lanes, activation);
+    }
+
+    // `count` interior pixels of one output row from `in` (the first one's top-left input pixel
+    // on row y0 + ky_begin) to `out`; `row_step`: floats per input row.
+    template <int K, int S, class Depthwise>
+    __attribute__((target("avx512f,avx2,fma"))) static void row(const Depthwise& l, const float* in,
+                                                                float* out, std::ptrdiff_t row_step,
+                                                                int ky_begin, int ky_end,
+                                                                int count) {
         const int C = l.channels;
         const Activation activation = l.activation;  // read once: the stores might alias it
         int c = 0;
         for (; c + 16 <= C; c += 16)
-            block<K, S, Pixels, false>(l, in, out, row_step, ky_begin, ky_end, c, 0xFFFF,
-                                       activation);
+            block<K, S, false>(l, in, out, row_step, ky_begin, ky_end, count, c, 0xFFFF,
+                               activation);
         if (c < C)
-            block<K, S, Pixels, true>(l, in, out, row_step, ky_begin, ky_end, c,
-                                      __mmask16((1u << (C - c)) - 1), activation);
+            block<K, S, true>(l, in, out, row_step, ky_begin, ky_end, count, c,
+                              __mmask16((1u << (C - c)) - 1), activation);
     }
 };
 
@@ -243,28 +302,13 @@ FER_CHANNEL_LANES_TARGET void f32_dwconv_vector_rows(const Depthwise& l, const T
         if constexpr (K > 0) {
             for (; ox < x_begin; ++ox)
                 f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
-            // A tile's top-left input pixel is on row y0 + ky_begin (y0 may lie above the input).
-            auto first_input = [&](int x) {
-                return &in.at(y0 + ky_begin, x * S - gx.pad_before, 0);
-            };
-            for (; ox + 8 <= x_end; ox += 8)
-                Interior::template tile<K, S, 8>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
-                                                 ky_begin, ky_end);
-            if (ox + 4 <= x_end) {
-                Interior::template tile<K, S, 4>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
-                                                 ky_begin, ky_end);
-                ox += 4;
-            }
-            if (ox + 2 <= x_end) {
-                Interior::template tile<K, S, 2>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
-                                                 ky_begin, ky_end);
-                ox += 2;
-            }
-            if (ox < x_end) {
-                Interior::template tile<K, S, 1>(l, first_input(ox), &out.at(oy, ox, 0), row_step,
-                                                 ky_begin, ky_end);
-                ++ox;
-            }
+            // The first window's top-left input pixel is on row y0 + ky_begin (y0 may lie above
+            // the input).
+            if (ox < x_end)
+                Interior::template row<K, S>(l, &in.at(y0 + ky_begin, ox * S - gx.pad_before, 0),
+                                             &out.at(oy, ox, 0), row_step, ky_begin, ky_end,
+                                             x_end - ox);
+            ox = std::max(ox, x_end);
         }
         for (; ox < out.shape.width; ++ox)
             f32_dwconv_pixel(l, in, out, oy, ox, ky_begin, ky_end, gy, gx);
