@@ -4,8 +4,9 @@
 // tools/convert.py --onnx, run by OpenCV's DNN module on one thread, in the same process),
 // <model>/int8 (int8 convolutions), <model>/onnxruntime (the same ONNX file in ONNX Runtime
 // 1.30's CPU library from npm's onnxruntime-node, one thread, loaded into this process).
-// Counters: multiply-accumulates, GFLOP/s and the fraction of this machine's fp32 peak (about
-// 100 GFLOP/s per core, Eigen GEMM). For ratios, interleave the runs:
+// Counters: multiply-accumulates, GFLOP/s and the fraction of this core's fp32 FMA peak at the
+// vector width fer's kernels use here (timed at start-up, reported in the context; x86 only).
+// For ratios, interleave the runs:
 //   fer_bench_models --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 // <model>/fp32_8_stacked: eight faces stacked into one input eight times as tall, one pass (the
 // GEMMs get eight times the rows: what batching several faces could gain at most; fully
@@ -20,6 +21,7 @@
 
 #include "onnxruntime.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <iterator>
 #include <memory>
@@ -34,7 +36,51 @@
 
 namespace {
 
-constexpr double peak_gflops = 100.0;
+// This core's fp32 multiply-add peak in GFLOP/s, at the vector width fer's kernels use here:
+// twelve independent FMA chains (enough to cover the FMA latency on both pipes), timed. Zero
+// where no x86 vector kernel runs (the counter is then left out).
+#if FER_HAS_AVX2
+// `rounds` rounds of twelve independent multiply-add chains; returns a sum of the results (so
+// that none is optimized away).
+__attribute__((target("avx512f"))) float avx512_fma_rounds(long rounds) {
+    const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-6f);
+    __m512 acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm512_set1_ps(1.0f + 0.1f * float(i));
+    for (long r = 0; r < rounds; ++r)
+        for (int i = 0; i < 12; ++i) acc[i] = _mm512_fmadd_ps(acc[i], m, c);
+    for (int i = 1; i < 12; ++i) acc[0] = _mm512_add_ps(acc[0], acc[i]);
+    float sum[16];
+    _mm512_storeu_ps(sum, acc[0]);
+    return sum[0];
+}
+__attribute__((target("avx2,fma"))) float avx2_fma_rounds(long rounds) {
+    const __m256 m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-6f);
+    __m256 acc[12];
+    for (int i = 0; i < 12; ++i) acc[i] = _mm256_set1_ps(1.0f + 0.1f * float(i));
+    for (long r = 0; r < rounds; ++r)
+        for (int i = 0; i < 12; ++i) acc[i] = _mm256_fmadd_ps(acc[i], m, c);
+    for (int i = 1; i < 12; ++i) acc[0] = _mm256_add_ps(acc[0], acc[i]);
+    return _mm256_cvtss_f32(acc[0]);
+}
+
+double fma_gflops(float (*fma_rounds)(long), int lanes) {
+    constexpr long rounds = 20'000'000;
+    const auto start = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(fma_rounds(rounds));
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    return 12.0 * rounds * lanes * 2 * 1e-9 / took.count();
+}
+#endif
+
+double measure_peak_gflops() {
+#if FER_HAS_AVX2
+    if (fer::detail::cpu_has_avx512()) return fma_gflops(avx512_fma_rounds, 16);
+    if (fer::detail::cpu_has_avx2_fma()) return fma_gflops(avx2_fma_rounds, 8);
+#endif
+    return 0;
+}
+
+double peak_gflops = 0;  // set in main, before any benchmark runs
 
 // Multiply-accumulates of the convolutions and dense layers.
 double macs(const fer::Network& net) {
@@ -72,8 +118,9 @@ void add_counters(benchmark::State& state, double m) {
     state.counters["MMAC"] = m * 1e-6;
     state.counters["GFLOP/s"] =
         benchmark::Counter(2 * m * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["% of peak"] = benchmark::Counter(2 * m * 1e-9 * 100 / peak_gflops,
-                                                     benchmark::Counter::kIsIterationInvariantRate);
+    if (peak_gflops > 0)
+        state.counters["% of peak"] = benchmark::Counter(
+            2 * m * 1e-9 * 100 / peak_gflops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // `faces`: how many faces one input holds (stacked).
@@ -159,10 +206,10 @@ void register_benchmarks() {
         try {
             const auto stacked = std::make_shared<const fer::Network>(
                 net->with_input_shape({s.height * 8, s.width, s.channels}));
-            benchmark::RegisterBenchmark(
-                (m.name + "/fp32_8_stacked").c_str(), [stacked](benchmark::State& state) {
-                    run_fer(state, *stacked, fer::Precision::fp32, 8);
-                });
+            benchmark::RegisterBenchmark((m.name + "/fp32_8_stacked").c_str(),
+                                         [stacked](benchmark::State& state) {
+                                             run_fer(state, *stacked, fer::Precision::fp32, 8);
+                                         });
         } catch (const fer::error&) {  // a dense layer needs its input size
         }
         if (net->supports_int8())
@@ -200,6 +247,8 @@ void register_benchmarks() {
 int main(int argc, char** argv) {
     register_benchmarks();
     benchmark::Initialize(&argc, argv);
+    peak_gflops = measure_peak_gflops();
+    benchmark::AddCustomContext("fp32_fma_peak_gflops", std::to_string(peak_gflops));
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();
