@@ -40,8 +40,9 @@ namespace {
 // twelve independent FMA chains (enough to cover the FMA latency on both pipes), timed. Zero
 // where no x86 vector kernel runs (the counter is then left out).
 #if FER_HAS_AVX2
-// `rounds` rounds of twelve independent multiply-add chains; returns a sum of the results (so
-// that none is optimized away).
+// `rounds` rounds of twelve independent multiply-add chains; returns a lane of their sum (so that
+// none is optimized away). Written once per width: a function's target cannot depend on a
+// template argument.
 __attribute__((target("avx512f"))) float avx512_fma_rounds(long rounds) {
     const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-6f);
     __m512 acc[12];
