@@ -223,7 +223,10 @@ TEST_CASE("a dense block's adds run in its convolutions' epilogues, with the sam
             for (std::int64_t i = 0; i < got.size(); ++i)
                 worst = std::max(worst, double(std::abs(got.data()[i] - ref[m].data()[i])) /
                                             (1.0 + std::abs(ref[m].data()[i])));
-            CHECK_MESSAGE(worst < 1e-4, "node ", m);
+            // Float sums against a double reference: the last 3x3 layer's 576-term sums of the
+            // chain's growing values reach 1.03e-4 (FER_TEST_SEED=218669742); a wrong epilogue is
+            // off by whole units.
+            CHECK_MESSAGE(worst < 3e-4, "node ", m);
             ++checked;
         });
         CHECK(checked == int(net.nodes().size()) - (fuses ? 3 : 0));
