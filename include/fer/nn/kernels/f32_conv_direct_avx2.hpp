@@ -175,9 +175,10 @@ void f32_conv_direct(const Conv& l, const TensorView& in, const MutableTensorVie
         }
         if (n == 8) return f32_conv_direct_avx2<1, 12, Run>(l, source(12), out);
         if (n == 16) return f32_conv_direct_avx2<2, 6, Run>(l, source(6), out);
-        if (n == 24) {
-            f32_conv_direct_avx2<2, 6, Run>(l, source(6), out, 0);
-            return f32_conv_direct_avx2<1, 12, Run>(l, source(12), out, 16);
+        if (n == 24) {  // one copy serves both passes: groups of 12 span those of 6
+            const WindowSource twelve = source(12);
+            f32_conv_direct_avx2<2, 6, Run>(l, twelve, out, 0);
+            return f32_conv_direct_avx2<1, 12, Run>(l, twelve, out, 16);
         }
         const WindowSource six = source(6);
         f32_conv_direct_avx2<2, 6, Run>(l, six, out, 0);
