@@ -29,10 +29,12 @@ inline float activate(float v, Activation a) {
 }
 
 #if FER_HAS_AVX2
+// As activate(), to the bit: max and min return their second operand where either is NaN or both
+// are zero, so relu turns NaN and -0 into +0 and relu6 keeps NaN and -0, as the scalar forms do.
 __attribute__((target("avx2,fma"))) inline __m256 activate_avx2(__m256 v, Activation a) {
     if (a == Activation::relu) return _mm256_max_ps(v, _mm256_setzero_ps());
     if (a == Activation::relu6)
-        return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), _mm256_set1_ps(6.0f));
+        return _mm256_min_ps(_mm256_set1_ps(6.0f), _mm256_max_ps(_mm256_setzero_ps(), v));
     return v;
 }
 
@@ -44,7 +46,7 @@ __attribute__((target("avx512f"))) inline __m512 activate_avx512(__m512 v, Activ
     const __m512 zero = _mm512_setzero_ps();
     if (a == Activation::relu) return _mm512_maskz_max_ps(all, v, zero);
     if (a == Activation::relu6)
-        return _mm512_maskz_min_ps(all, _mm512_maskz_max_ps(all, v, zero), _mm512_set1_ps(6.0f));
+        return _mm512_maskz_min_ps(all, _mm512_set1_ps(6.0f), _mm512_maskz_max_ps(all, zero, v));
     return v;
 }
 #endif
@@ -61,19 +63,10 @@ inline float32x4_t activate_neon(float32x4_t v, Activation a) {
 #endif
 
 #if FER_HAS_AVX2
-// activate_all's loop on AVX2 CPUs, with activate()'s results to the bit: max and min return
-// their second operand where either is NaN or both are zero, so relu turns NaN and -0 into +0
-// and relu6 keeps NaN and -0, as the scalar forms do.
 __attribute__((target("avx2,fma"))) inline void activate_all_avx2(const float* in, float* out,
                                                                   std::int64_t n, Activation a) {
-    const __m256 zero = _mm256_setzero_ps(), six = _mm256_set1_ps(6.0f);
     std::int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256 v = _mm256_loadu_ps(in + i);
-        _mm256_storeu_ps(out + i, a == Activation::relu
-                                      ? _mm256_max_ps(v, zero)
-                                      : _mm256_min_ps(six, _mm256_max_ps(zero, v)));
-    }
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(out + i, activate_avx2(_mm256_loadu_ps(in + i), a));
     for (; i < n; ++i) out[i] = activate(in[i], a);
 }
 #endif
