@@ -1,6 +1,7 @@
 // One benchmark per layer kernel, at shapes of the face models (mini-Xception widths; Human's
 // emotion model: 64x64 gray input, 32 to 256 channels; face-api's: 112x112 RGB, 32 to 256
-// channels), with FLOP/s counters (2 FLOPs, or int8 OPs, per multiply-accumulate).
+// channels; BlazeFace's: 256x256 RGB, 24 channels at 128x128), with FLOP/s counters (2 FLOPs, or
+// int8 OPs, per multiply-accumulate).
 //   build-bench/bench/fer_bench_layers --benchmark_counters_tabular=true
 #include <fer/fer.hpp>
 
@@ -58,6 +59,8 @@ const std::vector<std::vector<std::int64_t>> model_conv_shapes = {
     {112, 3, 32, 3, 2},                        // face-api: first convolution
     {56, 32, 32, 1, 1},                        // face-api: pointwise in block 1
     {7, 256, 256, 1, 1},                       // face-api: pointwise in block 4
+    {256, 3, 24, 5, 2},                        // BlazeFace: first convolution
+    {128, 24, 24, 1, 1},                       // BlazeFace: pointwise at 128 x 128
 };
 
 void conv_shapes(benchmark::internal::Benchmark* b) {

@@ -8,15 +8,16 @@
 // rows. f32_gemm_6x16_avx2 keeps the tile's 12 accumulators in registers (the most that fit
 // AVX2's 16 with the two panel vectors and a broadcast): per tap two panel loads, six broadcasts
 // and twelve FMAs; a last panel of at most 8 channels (24 or 40 outputs) runs a 6 x 8 tile.
-// f32_gemm_6x16_neon does the same on AArch64 with 24 four-float accumulators (of NEON's 32
-// registers), and f32_gemm_avx512 on CPUs with AVX-512 a 12 x 32 tile over two panels (same
-// bits as the AVX2 tile), reading each patch row tap by tap from the input in place (from a
+// The AVX2 and AVX-512 kernels read each patch row tap by tap from the input in place (from a
 // zero-padded copy where windows cross the border) where the others gather an im2col matrix
-// kernel_h x kernel_w times the input's size; a layer of at most 8 outputs (a 7-class head) runs
-// there in 12 x 8 tiles of eight-float vectors (f32_gemm_narrow_avx512). f32_gemm_6x16_scalar
-// computes the same sums with plain loops (other CPUs, and FER_NO_SIMD builds). The sums start from
-// the bias; on the way out a residual input may be added (a residual connection's add fused into
-// the convolution: the sums never make a round trip through memory) and the activation is applied.
+// kernel_h x kernel_w times the input's size (for Human's 3x3 layer 0.97 MB, more than Zen 3's
+// L2). f32_gemm_6x16_neon runs the AVX2 tile on AArch64 with 24 four-float accumulators (of
+// NEON's 32 registers), and f32_gemm_avx512 on CPUs with AVX-512 a 12 x 32 tile over two panels
+// (same bits as the AVX2 tile). A layer of at most 8 outputs (a 7-class head) runs in 12 x 8 tiles
+// of eight-float vectors on both x86 kernels (f32_gemm_narrow_avx2). f32_gemm_6x16_scalar computes
+// the same sums with plain loops (other CPUs, and FER_NO_SIMD builds). The sums start from the
+// bias; on the way out a residual input may be added (a residual connection's add fused into the
+// convolution: the sums never make a round trip through memory) and the activation is applied.
 // Results differ from Conv2D's Eigen path followed by an add by float rounding only.
 #pragma once
 
@@ -109,25 +110,28 @@ class PackedConv2D {
         FER_ASSERT(runs_here(kernel));
         const std::int64_t pixels = std::int64_t{out.shape.height} * out.shape.width;
 #if FER_HAS_AVX2
-        if (kernel == Kernel::avx512) {
+        if (kernel == Kernel::avx2 || kernel == Kernel::avx512) {
             const PatchSource source = patch_source(in, out.shape, scratch);
             if (n_ <= 8) {
                 if (epilogue.residual)
-                    return f32_gemm_narrow_avx512<true>(source, pixels, out.data, epilogue);
-                return f32_gemm_narrow_avx512<false>(source, pixels, out.data, epilogue);
+                    return f32_gemm_narrow_avx2<true>(source, pixels, out.data, epilogue);
+                return f32_gemm_narrow_avx2<false>(source, pixels, out.data, epilogue);
             }
+        }
+        if (kernel == Kernel::avx2) {
+            const PatchSource source = patch_source(in, out.shape, scratch);
+            if (epilogue.residual)
+                return f32_gemm_6x16_avx2<true>(source, pixels, out.data, epilogue);
+            return f32_gemm_6x16_avx2<false>(source, pixels, out.data, epilogue);
+        }
+        if (kernel == Kernel::avx512) {
+            const PatchSource source = patch_source(in, out.shape, scratch);
             if (epilogue.residual) return f32_gemm_avx512<true>(source, pixels, out.data, epilogue);
             return f32_gemm_avx512<false>(source, pixels, out.data, epilogue);
         }
 #endif
         const float* rows = patch_rows(in, out.shape, scratch);
         switch (kernel) {
-#if FER_HAS_AVX2
-            case Kernel::avx2:
-                if (epilogue.residual)
-                    return f32_gemm_6x16_avx2<true>(rows, pixels, out.data, epilogue);
-                return f32_gemm_6x16_avx2<false>(rows, pixels, out.data, epilogue);
-#endif
 #if FER_HAS_NEON
             case Kernel::neon:
                 if (epilogue.residual)
@@ -224,23 +228,23 @@ class PackedConv2D {
     // a template parameter, not a run-time branch: with the branch, GCC spills the accumulators
     // and whole networks run up to 2x slower.
     template <bool with_residual>
-    __attribute__((target("avx2,fma"))) void f32_gemm_6x16_avx2(const float* rows,
+    __attribute__((target("avx2,fma"))) void f32_gemm_6x16_avx2(const PatchSource& source,
                                                                 std::int64_t pixels, float* out,
                                                                 const Epilogue& epilogue) const {
-        const int depth = k_, outputs = n_, panels = panels_;
+        const int outputs = n_, panels = panels_;
         for (std::int64_t p0 = 0; p0 < pixels; p0 += tile_rows) {
             const int count = int(std::min<std::int64_t>(tile_rows, pixels - p0));
             const float* a[tile_rows];
             for (int r = 0; r < tile_rows; ++r)  // missing rows repeat the last one; never stored
-                a[r] = rows + std::size_t(p0 + std::min(r, count - 1)) * depth;
+                a[r] = source.row(p0 + std::min(r, count - 1));
             for (int panel = 0; panel < panels; ++panel) {
                 const int n0 = panel * panel_width, width = std::min(panel_width, outputs - n0);
                 // A last panel of at most 8 channels (24 or 40 outputs) computes only its first
                 // half: half the FMAs, and no detour through a buffer when it is 8 wide.
                 if (width <= 8)
-                    f32_tile_avx2<with_residual, 1>(a, count, panel, p0, out, epilogue);
+                    f32_tile_avx2<with_residual, 1>(a, source, count, panel, p0, out, epilogue);
                 else
-                    f32_tile_avx2<with_residual, 2>(a, count, panel, p0, out, epilogue);
+                    f32_tile_avx2<with_residual, 2>(a, source, count, panel, p0, out, epilogue);
             }
         }
     }
@@ -248,8 +252,8 @@ class PackedConv2D {
     // One tile: `count` pixels (rows `a`) x the first Vectors x 8 channels of `panel`.
     template <bool with_residual, int Vectors>
     __attribute__((target("avx2,fma"), always_inline)) inline void f32_tile_avx2(
-        const float* const* a, int count, int panel, std::int64_t p0, float* out,
-        const Epilogue& epilogue) const {
+        const float* const* a, const PatchSource& source, int count, int panel, std::int64_t p0,
+        float* out, const Epilogue& epilogue) const {
         constexpr int lanes = 8 * Vectors;
         const Activation activation = epilogue.activation;
         const float* const residual = epilogue.residual;
@@ -259,12 +263,17 @@ class PackedConv2D {
         __m256 acc[tile_rows][Vectors];
         for (int r = 0; r < tile_rows; ++r)
             for (int v = 0; v < Vectors; ++v) acc[r][v] = _mm256_loadu_ps(bias + 8 * v);
-        for (int k = 0; k < depth; ++k, b += panel_width) {
-            __m256 w[Vectors];
-            for (int v = 0; v < Vectors; ++v) w[v] = _mm256_loadu_ps(b + 8 * v);
-            for (int r = 0; r < tile_rows; ++r) {
-                const __m256 x = _mm256_broadcast_ss(a[r] + k);
-                for (int v = 0; v < Vectors; ++v) acc[r][v] = _mm256_fmadd_ps(x, w[v], acc[r][v]);
+        const int taps = source.taps(), tap_length = source.tap_length();
+        for (int t = 0; t < taps; ++t) {
+            const std::ptrdiff_t offset = source.tap_offset(t);
+            for (int i = 0; i < tap_length; ++i, b += panel_width) {
+                __m256 w[Vectors];
+                for (int v = 0; v < Vectors; ++v) w[v] = _mm256_loadu_ps(b + 8 * v);
+                for (int r = 0; r < tile_rows; ++r) {
+                    const __m256 x = _mm256_broadcast_ss(a[r] + offset + i);
+                    for (int v = 0; v < Vectors; ++v)
+                        acc[r][v] = _mm256_fmadd_ps(x, w[v], acc[r][v]);
+                }
             }
         }
         const int n0 = panel * panel_width, width = std::min(lanes, outputs - n0);
@@ -300,6 +309,64 @@ class PackedConv2D {
             for (int r = 0; r < tile_rows; ++r)
                 for (int v = 0; v < Vectors; ++v) _mm256_store_ps(tile[r] + 8 * v, acc[r][v]);
             for (int r = 0; r < count; ++r) std::copy(tile[r], tile[r] + width, dst + r * outputs);
+        }
+    }
+
+    // A layer of at most 8 outputs (a 7-class head), on AVX2 and AVX-512 CPUs alike: tiles of
+    // 12 pixels x one eight-float vector, 12 accumulators where the 6 x 16 tile would keep only 6
+    // (too few to cover the FMA latency), and where AVX-512 is split into two 256-bit halves
+    // (Zen 4) a sixteen-float FMA of which half is padding takes as long as two of these. Each
+    // lane adds what the 6 x 16 tile's does, in the same order; the channels past the last are
+    // masked. Apart from f32_gemm_avx512: sharing its tile loop made GCC lay out the main tile's
+    // loop slower (4% on Human's 1x1 layers, Zen 4).
+    static constexpr int narrow_rows = 12;
+
+    template <bool with_residual>
+    __attribute__((target("avx2,fma"), noinline)) void f32_gemm_narrow_avx2(
+        const PatchSource& source, std::int64_t pixels, float* out,
+        const Epilogue& epilogue) const {
+        for (std::int64_t p0 = 0; p0 < pixels; p0 += narrow_rows) {
+            const int count = int(std::min<std::int64_t>(narrow_rows, pixels - p0));
+            const float* a[narrow_rows];
+            for (int r = 0; r < narrow_rows; ++r)  // missing rows repeat the last one; not stored
+                a[r] = source.row(p0 + std::min(r, count - 1));
+            if (count <= 4)
+                f32_narrow_tile_avx2<with_residual, 4>(a, source, count, p0, out, epilogue);
+            else
+                f32_narrow_tile_avx2<with_residual, narrow_rows>(a, source, count, p0, out,
+                                                                 epilogue);
+        }
+    }
+
+    // One tile of f32_gemm_narrow_avx2: `count` pixels (rows `a`, count <= Rows).
+    template <bool with_residual, int Rows>
+    __attribute__((target("avx2,fma"), always_inline)) inline void f32_narrow_tile_avx2(
+        const float* const* a, const PatchSource& source, int count, std::int64_t p0, float* out,
+        const Epilogue& epilogue) const {
+        const int outputs = n_;
+        const float* b = packed_.data();
+        const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(outputs),
+                                                 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        __m256 acc[Rows];
+        for (int r = 0; r < Rows; ++r) acc[r] = _mm256_loadu_ps(bias_.data());
+        const int taps = source.taps(), tap_length = source.tap_length();
+        for (int t = 0, k = 0; t < taps; ++t) {
+            const std::ptrdiff_t offset = source.tap_offset(t);
+            for (int i = 0; i < tap_length; ++i, ++k) {
+                const __m256 w = _mm256_loadu_ps(b + std::size_t(k) * panel_width);
+                for (int r = 0; r < Rows; ++r)
+                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(a[r][offset + i]), w, acc[r]);
+            }
+        }
+        float* dst = out + p0 * outputs;
+        const float* add = with_residual ? epilogue.residual + p0 * outputs : nullptr;
+        for (int r = 0; r < Rows; ++r) {
+            if (r >= count) break;
+            __m256 y = acc[r];
+            if constexpr (with_residual)  // masked: no reads past the residual's end
+                y = _mm256_add_ps(y, _mm256_maskload_ps(add + r * outputs, lanes));
+            _mm256_maskstore_ps(dst + r * outputs, lanes,
+                                detail::activate_avx2(y, epilogue.activation));
         }
     }
 
@@ -339,60 +406,6 @@ class PackedConv2D {
             f32_tile_avx512<with_residual, 2, Rows>(a, source, count, panel, p0, out, epilogue);
         if (panel < panels_)
             f32_tile_avx512<with_residual, 1, Rows>(a, source, count, panel, p0, out, epilogue);
-    }
-
-    // A layer of at most 8 outputs (a 7-class head) in eight-float vectors: where AVX-512 is
-    // split into two 256-bit halves (Zen 4), a sixteen-float FMA of which half is padding takes
-    // as long as two of these. Each lane adds what the AVX2 tile's does, in the same order; the
-    // channels past the last are masked. Apart from f32_gemm_avx512: sharing its tile loop made
-    // GCC lay out the main tile's loop slower (4% on Human's 1x1 layers, Zen 4).
-    template <bool with_residual>
-    __attribute__((target("avx512f,avx2,fma"), noinline)) void f32_gemm_narrow_avx512(
-        const PatchSource& source, std::int64_t pixels, float* out,
-        const Epilogue& epilogue) const {
-        for (std::int64_t p0 = 0; p0 < pixels; p0 += avx512_rows) {
-            const int count = int(std::min<std::int64_t>(avx512_rows, pixels - p0));
-            const float* a[avx512_rows];
-            for (int r = 0; r < avx512_rows; ++r)  // missing rows repeat the last one; not stored
-                a[r] = source.row(p0 + std::min(r, count - 1));
-            if (count <= 4)
-                f32_narrow_tile_avx512<with_residual, 4>(a, source, count, p0, out, epilogue);
-            else
-                f32_narrow_tile_avx512<with_residual, avx512_rows>(a, source, count, p0, out,
-                                                                   epilogue);
-        }
-    }
-
-    // One tile of f32_gemm_narrow_avx512: `count` pixels (rows `a`, count <= Rows).
-    template <bool with_residual, int Rows>
-    __attribute__((target("avx512f,avx2,fma"), always_inline)) inline void f32_narrow_tile_avx512(
-        const float* const* a, const PatchSource& source, int count, std::int64_t p0, float* out,
-        const Epilogue& epilogue) const {
-        const int outputs = n_;
-        const float* b = packed_.data();
-        const __m256i lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(outputs),
-                                                 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-        __m256 acc[Rows];
-        for (int r = 0; r < Rows; ++r) acc[r] = _mm256_loadu_ps(bias_.data());
-        const int taps = source.taps(), tap_length = source.tap_length();
-        for (int t = 0, k = 0; t < taps; ++t) {
-            const std::ptrdiff_t offset = source.tap_offset(t);
-            for (int i = 0; i < tap_length; ++i, ++k) {
-                const __m256 w = _mm256_loadu_ps(b + std::size_t(k) * panel_width);
-                for (int r = 0; r < Rows; ++r)
-                    acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(a[r][offset + i]), w, acc[r]);
-            }
-        }
-        float* dst = out + p0 * outputs;
-        const float* add = with_residual ? epilogue.residual + p0 * outputs : nullptr;
-        for (int r = 0; r < Rows; ++r) {
-            if (r >= count) break;
-            __m256 y = acc[r];
-            if constexpr (with_residual)  // masked: no reads past the residual's end
-                y = _mm256_add_ps(y, _mm256_maskload_ps(add + r * outputs, lanes));
-            _mm256_maskstore_ps(dst + r * outputs, lanes,
-                                detail::activate_avx2(y, epilogue.activation));
-        }
     }
 
     // One tile: `count` pixels (rows `a`, count <= Rows) x panels panel .. panel + Vectors - 1.
