@@ -74,7 +74,8 @@ __attribute__((target("avx2,fma"))) inline void activate_all_avx2(const float* i
 // out[i] = activate(in[i]) for n values. Explicit vectors where the CPU has AVX2: left to the
 // compiler, the ReLU loop vectorized in some programs and in others compiled to a branch per
 // element, mispredicted on about half of them (face-api's network 2.6x slower in a plain loop
-// over forward(), Zen 5). Elsewhere one loop per activation, so that the switch stays outside.
+// over forward(), Zen 5). Elsewhere one loop per activation, each with activate()'s activation a
+// constant, so that the switch stays outside the loop.
 inline void activate_all(const float* in, float* out, std::int64_t n, Activation a) {
     if (a == Activation::none) {
         std::copy(in, in + n, out);
@@ -84,9 +85,9 @@ inline void activate_all(const float* in, float* out, std::int64_t n, Activation
     if (cpu_has_avx2_fma()) return activate_all_avx2(in, out, n, a);
 #endif
     if (a == Activation::relu)
-        for (std::int64_t i = 0; i < n; ++i) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+        for (std::int64_t i = 0; i < n; ++i) out[i] = activate(in[i], Activation::relu);
     else
-        for (std::int64_t i = 0; i < n; ++i) out[i] = std::min(std::max(in[i], 0.0f), 6.0f);
+        for (std::int64_t i = 0; i < n; ++i) out[i] = activate(in[i], Activation::relu6);
 }
 
 }  // namespace detail

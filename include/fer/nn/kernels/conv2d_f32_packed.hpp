@@ -112,21 +112,16 @@ class PackedConv2D {
 #if FER_HAS_AVX2
         if (kernel == Kernel::avx2 || kernel == Kernel::avx512) {
             const PatchSource source = patch_source(in, out.shape, scratch);
+            const bool residual = epilogue.residual != nullptr;
             if (n_ <= 8) {
-                if (epilogue.residual)
-                    return f32_gemm_narrow_avx2<true>(source, pixels, out.data, epilogue);
+                if (residual) return f32_gemm_narrow_avx2<true>(source, pixels, out.data, epilogue);
                 return f32_gemm_narrow_avx2<false>(source, pixels, out.data, epilogue);
             }
-        }
-        if (kernel == Kernel::avx2) {
-            const PatchSource source = patch_source(in, out.shape, scratch);
-            if (epilogue.residual)
-                return f32_gemm_6x16_avx2<true>(source, pixels, out.data, epilogue);
-            return f32_gemm_6x16_avx2<false>(source, pixels, out.data, epilogue);
-        }
-        if (kernel == Kernel::avx512) {
-            const PatchSource source = patch_source(in, out.shape, scratch);
-            if (epilogue.residual) return f32_gemm_avx512<true>(source, pixels, out.data, epilogue);
+            if (kernel == Kernel::avx2) {
+                if (residual) return f32_gemm_6x16_avx2<true>(source, pixels, out.data, epilogue);
+                return f32_gemm_6x16_avx2<false>(source, pixels, out.data, epilogue);
+            }
+            if (residual) return f32_gemm_avx512<true>(source, pixels, out.data, epilogue);
             return f32_gemm_avx512<false>(source, pixels, out.data, epilogue);
         }
 #endif
